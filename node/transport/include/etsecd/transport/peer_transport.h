@@ -1,0 +1,80 @@
+#pragma once
+// Member-to-member transport: gRPC with mutual TLS. Everything it carries is opaque bytes, so this header
+// keeps gRPC and protobuf out of the rest of the member (they live in src/ only).
+//
+// Delivery is best-effort and ordered per peer: Raft tolerates loss, so a send to an unreachable peer is
+// dropped (and reported) rather than buffered without bound.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etsecd/common/result.h"
+
+namespace etsecd::transport {
+
+struct TlsFiles {
+  std::string cert_file;
+  std::string key_file;
+  std::string trusted_ca_file;
+};
+
+struct Identity {
+  std::string name;
+  uint64_t member_id = 0;
+  std::string cluster_fingerprint;  // raw bytes; members with different fingerprints refuse each other
+  std::string version;
+};
+
+struct PeerTransportOptions {
+  Identity self;
+  std::string listen_address;                   // host:port
+  std::optional<TlsFiles> tls;                  // required unless insecure
+  bool insecure = false;                        // plaintext, for tests only; refused if tls is also set
+  size_t max_queued_bytes_per_peer = 64 << 20;  // beyond this, sends are dropped and reported
+  size_t max_message_bytes = 64 << 20;
+  std::chrono::milliseconds call_timeout{5000};
+};
+
+// Callbacks into the member. They run on transport threads: implementations hand work to the member's
+// own loop and return quickly.
+struct PeerHandler {
+  // A batch of Raft messages from `from`, in the order it sent them.
+  std::function<void(uint64_t from, std::vector<std::string> messages)> on_raft;
+  // A peer's request/response call (share fetch, repair); errors become the caller's error.
+  std::function<Result<std::string>(uint64_t from, const std::string& method, const std::string& body)>
+      on_call;
+  // A peer could not be reached or its stream broke (Raft's ReportUnreachable).
+  std::function<void(uint64_t peer)> on_unreachable;
+};
+
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+
+  // Binds the listener and starts serving. Errors: transport.tls (unreadable or invalid certificates),
+  // transport.listen (address in use or invalid), transport.config.
+  static Result<std::unique_ptr<PeerTransport>> start(PeerTransportOptions options, PeerHandler handler);
+
+  // Adds or updates the address of a peer (host:port). Connections are made lazily, on first send.
+  virtual void set_peer(uint64_t member_id, const std::string& address) = 0;
+  virtual void remove_peer(uint64_t member_id) = 0;
+
+  // Queues Raft messages for `to`; never blocks on the network.
+  virtual void send_raft(uint64_t to, std::vector<std::string> messages) = 0;
+
+  // A blocking request/response call to one peer with the configured timeout. Errors: transport.unreachable,
+  // transport.refused (fingerprint or identity mismatch), transport.remote (the handler's error message).
+  virtual Result<std::string> call(uint64_t to, const std::string& method, const std::string& body) = 0;
+
+  // The port actually bound (useful with port 0 in tests).
+  virtual int bound_port() const = 0;
+
+  virtual void shutdown() = 0;
+};
+
+}  // namespace etsecd::transport
