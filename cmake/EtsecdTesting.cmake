@@ -23,3 +23,27 @@ function(etsecd_test name)
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
+
+# etsecd_fuzzer(NAME SOURCES... DEPS ... [SECONDS s] [SEEDS dir]): a libFuzzer target (fuzz preset) and a
+# CTest test (label fuzz) that runs it for a bounded time. New inputs go to a corpus in the build tree;
+# SEEDS (in the source tree) is read but never written.
+function(etsecd_fuzzer name)
+  cmake_parse_arguments(ARG "" "SECONDS;SEEDS" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_SECONDS)
+    set(ARG_SECONDS 20)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(${name} PRIVATE etsecd_warnings ${ARG_DEPS})
+  set(corpus "${CMAKE_CURRENT_BINARY_DIR}/${name}-corpus")
+  file(MAKE_DIRECTORY "${corpus}")
+  set(dirs "${corpus}")
+  if(ARG_SEEDS)
+    list(APPEND dirs "${ARG_SEEDS}")
+  endif()
+  add_test(NAME ${name} COMMAND ${name} -max_total_time=${ARG_SECONDS} -rss_limit_mb=2048 -timeout=10
+           -print_final_stats=1 ${dirs})
+  math(EXPR timeout "${ARG_SECONDS} * 3 + 60")
+  set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT ${timeout})
+endfunction()
