@@ -1,0 +1,261 @@
+#include "etsecd/wire/raft_codec.h"
+
+#include <limits>
+
+namespace etsecd::wire {
+namespace {
+
+class Writer {
+ public:
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void bytes(std::span<const uint8_t> b) {
+    varint(b.size());
+    out_.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> in) : in_(in) {}
+
+  bool u8(uint8_t& v) {
+    if (pos_ >= in_.size()) return fail();
+    v = in_[pos_++];
+    return true;
+  }
+  bool varint(uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= in_.size()) return fail();
+      uint8_t b = in_[pos_++];
+      if (shift == 63 && b > 1) return fail();  // would overflow 64 bits
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return fail();
+  }
+  bool bytes(raft::Bytes& b) {
+    uint64_t n = 0;
+    if (!varint(n) || n > in_.size() - pos_) return fail();
+    b.assign(in_.begin() + static_cast<ptrdiff_t>(pos_), in_.begin() + static_cast<ptrdiff_t>(pos_ + n));
+    pos_ += n;
+    return true;
+  }
+  // A count of items that each take at least one byte: larger than what is left means corrupt input,
+  // and checking it first keeps a hostile count from allocating gigabytes.
+  bool count(uint64_t& n) { return varint(n) && (n <= in_.size() - pos_ || fail()); }
+  bool at_end() const { return pos_ == in_.size(); }
+  bool failed() const { return failed_; }
+
+ private:
+  bool fail() {
+    failed_ = true;
+    return false;
+  }
+  std::span<const uint8_t> in_;
+  size_t pos_ = 0;
+  bool failed_ = false;
+};
+
+void put_entry(Writer& w, const raft::Entry& e) {
+  w.varint(e.index);
+  w.varint(e.term);
+  w.u8(static_cast<uint8_t>(e.type));
+  w.bytes(e.metadata);
+  w.varint(e.shares.size());
+  for (const auto& s : e.shares) w.bytes(s);
+}
+
+bool get_entry(Reader& r, raft::Entry& e) {
+  uint8_t type = 0;
+  uint64_t n = 0;
+  if (!r.varint(e.index) || !r.varint(e.term) || !r.u8(type)) return false;
+  if (type > static_cast<uint8_t>(raft::EntryType::kConfChange)) return false;
+  e.type = static_cast<raft::EntryType>(type);
+  if (!r.bytes(e.metadata) || !r.count(n)) return false;
+  e.shares.resize(n);
+  for (auto& s : e.shares) {
+    if (!r.bytes(s)) return false;
+  }
+  return true;
+}
+
+void put_membership(Writer& w, const raft::Membership& m) {
+  w.varint(m.members.size());
+  for (const auto& member : m.members) {
+    w.varint(member.id);
+    w.u8(member.x);
+    w.u8(member.voter ? 1 : 0);
+  }
+  w.varint(m.threshold);
+  w.varint(m.commit_quorum_override);
+  w.u8(m.max_x_used);
+}
+
+bool get_membership(Reader& r, raft::Membership& m) {
+  uint64_t n = 0, threshold = 0, quorum = 0;
+  if (!r.count(n)) return false;
+  m.members.resize(n);
+  for (auto& member : m.members) {
+    uint8_t voter = 0;
+    if (!r.varint(member.id) || !r.u8(member.x) || !r.u8(voter) || voter > 1) return false;
+    member.voter = voter == 1;
+  }
+  if (!r.varint(threshold) || !r.varint(quorum) || !r.u8(m.max_x_used)) return false;
+  if (threshold > 255 || quorum > 255) return false;
+  m.threshold = static_cast<unsigned>(threshold);
+  m.commit_quorum_override = static_cast<unsigned>(quorum);
+  return true;
+}
+
+Error truncated(const char* what) {
+  return make_error("wire.truncated", std::string("malformed or truncated ") + what);
+}
+
+template <class T>
+Result<T> finish(Reader& r, T value, const char* what) {
+  if (r.failed()) return truncated(what);
+  if (!r.at_end()) return make_error("wire.trailing_bytes", std::string("unexpected bytes after ") + what);
+  return value;
+}
+
+bool version_ok(Reader& r) {
+  uint8_t v = 0;
+  return r.u8(v) && v == kRaftCodecVersion;
+}
+
+Error bad_version(const char* what) {
+  return make_error("wire.bad_version", std::string("unsupported ") + what + " encoding version");
+}
+
+}  // namespace
+
+std::string encode_message(const raft::Message& m) {
+  Writer w;
+  w.u8(kRaftCodecVersion);
+  w.u8(static_cast<uint8_t>(m.type));
+  w.varint(m.from);
+  w.varint(m.to);
+  w.varint(m.term);
+  w.varint(m.log_term);
+  w.varint(m.index);
+  w.varint(m.commit);
+  w.u8(m.reject ? 1 : 0);
+  w.varint(m.reject_hint);
+  w.varint(m.fetch_last);
+  w.varint(m.entries.size());
+  for (const auto& e : m.entries) put_entry(w, e);
+  w.varint(m.share_items.size());
+  for (const auto& item : m.share_items) {
+    w.varint(item.index);
+    w.varint(item.term);
+    w.varint(item.shares.size());
+    for (const auto& s : item.shares) w.bytes(s);
+    w.varint(item.corrupt_values.size());
+    for (uint32_t c : item.corrupt_values) w.varint(c);
+  }
+  w.bytes(m.context);
+  return w.take();
+}
+
+Result<raft::Message> decode_message(std::span<const uint8_t> bytes) {
+  Reader r(bytes);
+  if (!version_ok(r)) return r.failed() ? truncated("raft message") : bad_version("raft message");
+  raft::Message m;
+  uint8_t type = 0, reject = 0;
+  uint64_t n = 0;
+  if (!r.u8(type)) return truncated("raft message");
+  if (type > static_cast<uint8_t>(raft::MessageType::kShareRepair)) {
+    return make_error("wire.bad_type", "unknown raft message type " + std::to_string(type));
+  }
+  m.type = static_cast<raft::MessageType>(type);
+  if (!r.varint(m.from) || !r.varint(m.to) || !r.varint(m.term) || !r.varint(m.log_term) ||
+      !r.varint(m.index) || !r.varint(m.commit) || !r.u8(reject) || reject > 1 || !r.varint(m.reject_hint) ||
+      !r.varint(m.fetch_last) || !r.count(n)) {
+    return truncated("raft message");
+  }
+  m.reject = reject == 1;
+  m.entries.resize(n);
+  for (auto& e : m.entries) {
+    if (!get_entry(r, e)) return truncated("raft message entry");
+  }
+  if (!r.count(n)) return truncated("raft message");
+  m.share_items.resize(n);
+  for (auto& item : m.share_items) {
+    uint64_t k = 0;
+    if (!r.varint(item.index) || !r.varint(item.term) || !r.count(k)) return truncated("share item");
+    item.shares.resize(k);
+    for (auto& s : item.shares) {
+      if (!r.bytes(s)) return truncated("share item");
+    }
+    if (!r.count(k)) return truncated("share item");
+    item.corrupt_values.resize(k);
+    for (auto& c : item.corrupt_values) {
+      uint64_t v = 0;
+      if (!r.varint(v) || v > std::numeric_limits<uint32_t>::max()) return truncated("share item");
+      c = static_cast<uint32_t>(v);
+    }
+  }
+  if (!r.bytes(m.context)) return truncated("raft message");
+  return finish(r, std::move(m), "raft message");
+}
+
+std::string encode_entry(const raft::Entry& entry) {
+  Writer w;
+  w.u8(kRaftCodecVersion);
+  put_entry(w, entry);
+  return w.take();
+}
+
+Result<raft::Entry> decode_entry(std::span<const uint8_t> bytes) {
+  Reader r(bytes);
+  if (!version_ok(r)) return r.failed() ? truncated("log entry") : bad_version("log entry");
+  raft::Entry e;
+  if (!get_entry(r, e)) return truncated("log entry");
+  return finish(r, std::move(e), "log entry");
+}
+
+std::string encode_hard_state(const raft::HardState& s) {
+  Writer w;
+  w.u8(kRaftCodecVersion);
+  w.varint(s.term);
+  w.varint(s.vote);
+  w.varint(s.commit);
+  return w.take();
+}
+
+Result<raft::HardState> decode_hard_state(std::span<const uint8_t> bytes) {
+  Reader r(bytes);
+  if (!version_ok(r)) return r.failed() ? truncated("hard state") : bad_version("hard state");
+  raft::HardState s;
+  if (!r.varint(s.term) || !r.varint(s.vote) || !r.varint(s.commit)) return truncated("hard state");
+  return finish(r, s, "hard state");
+}
+
+std::string encode_membership(const raft::Membership& membership) {
+  Writer w;
+  w.u8(kRaftCodecVersion);
+  put_membership(w, membership);
+  return w.take();
+}
+
+Result<raft::Membership> decode_membership(std::span<const uint8_t> bytes) {
+  Reader r(bytes);
+  if (!version_ok(r)) return r.failed() ? truncated("membership") : bad_version("membership");
+  raft::Membership m;
+  if (!get_membership(r, m)) return truncated("membership");
+  return finish(r, std::move(m), "membership");
+}
+
+}  // namespace etsecd::wire
