@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "etsecd/wire/raft_codec.h"
+#include "etsecd/wire/share_fetch.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> in(data, size);
@@ -13,6 +14,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto e = etsecd::wire::decode_entry(in); e.ok()) {
     auto again = etsecd::wire::decode_entry(etsecd::wire::as_bytes(etsecd::wire::encode_entry(*e)));
     if (!again.ok() || !(*again == *e)) std::abort();
+  }
+  if (auto r = etsecd::wire::decode_share_fetch_request(in); r.ok()) {
+    auto again = etsecd::wire::decode_share_fetch_request(
+        etsecd::wire::as_bytes(etsecd::wire::encode_share_fetch_request(*r)));
+    if (!again.ok() || !(*again == *r)) std::abort();
+  }
+  if (auto r = etsecd::wire::decode_share_fetch_response(in); r.ok()) {
+    auto again = etsecd::wire::decode_share_fetch_response(
+        etsecd::wire::as_bytes(etsecd::wire::encode_share_fetch_response(*r)));
+    if (!again.ok() || !(*again == *r)) std::abort();
   }
   (void)etsecd::wire::decode_hard_state(in);
   (void)etsecd::wire::decode_membership(in);

@@ -110,3 +110,25 @@ TEST_CASE("wrong version, unknown type and hostile counts give clear errors") {
   REQUIRE_FALSE(h.ok());
   CHECK(h.error().code == "wire.truncated");
 }
+
+#include "etsecd/wire/share_fetch.h"
+
+TEST_CASE("share fetch requests and responses round-trip and reject damage") {
+  ShareFetchRequest req{7, "ctx-1", 42, {{"a", 3}, {"key/with/slash", -1}, {"", 0}}};
+  auto enc = encode_share_fetch_request(req);
+  auto dec = decode_share_fetch_request(as_bytes(enc));
+  REQUIRE(dec.ok());
+  CHECK(*dec == req);
+  for (size_t cut = 0; cut < enc.size(); ++cut)
+    CHECK_FALSE(decode_share_fetch_request(as_bytes(enc.substr(0, cut))).ok());
+
+  ShareFetchResponse resp{7, 3, 42, {{ShareStatus::kOk, "abc"}, {ShareStatus::kCorrupt, ""}}};
+  auto renc = encode_share_fetch_response(resp);
+  auto rdec = decode_share_fetch_response(as_bytes(renc));
+  REQUIRE(rdec.ok());
+  CHECK(*rdec == resp);
+  renc[renc.size() - 2] = 9;  // status byte of the last item (its share is empty): unknown
+  CHECK_FALSE(decode_share_fetch_response(as_bytes(renc)).ok());
+  CHECK(decode_share_fetch_response(as_bytes(encode_share_fetch_response(resp) + "z")).error().code ==
+        "wire.trailing_bytes");
+}
