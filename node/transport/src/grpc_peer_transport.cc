@@ -133,8 +133,12 @@ class PeerSender {
   void enqueue(std::vector<std::string> messages);
   void stop();
   Result<std::string> call(const std::string& method, const std::string& body);
+  void call_async(const std::string& method, const std::string& body,
+                  std::chrono::steady_clock::time_point deadline,
+                  std::function<void(Result<std::string>)> done);
 
  private:
+  static Result<std::string> call_result(uint64_t id, const grpc::Status& st, peer::CallResponse& resp);
   void run();
   bool ensure_channel();
   void add_metadata(grpc::ClientContext& ctx) const;
@@ -238,6 +242,17 @@ class GrpcPeerTransport final : public PeerTransport {
     auto sender = find(to);
     if (!sender) return make_error("transport.unreachable", "unknown peer " + std::to_string(to));
     return sender->call(method, body);
+  }
+
+  void call_async(uint64_t to, const std::string& method, const std::string& body,
+                  std::chrono::steady_clock::time_point deadline,
+                  std::function<void(Result<std::string>)> done) override {
+    auto sender = find(to);
+    if (!sender) {
+      done(make_error("transport.unreachable", "unknown peer " + std::to_string(to)));
+      return;
+    }
+    sender->call_async(method, body, deadline, std::move(done));
   }
 
   int bound_port() const override { return bound_port_; }
@@ -364,15 +379,47 @@ Result<std::string> PeerSender::call(const std::string& method, const std::strin
   req.set_body(body);
   peer::CallResponse resp;
   auto st = stub_->Call(&ctx, req, &resp);
+  return call_result(id_, st, resp);
+}
+
+Result<std::string> PeerSender::call_result(uint64_t id, const grpc::Status& st, peer::CallResponse& resp) {
   if (!st.ok()) {
     if (st.error_code() == grpc::StatusCode::UNAVAILABLE &&
         st.error_message().find(": ") != std::string::npos) {
       return make_error("transport.remote", st.error_message());
     }
     return make_error("transport.unreachable",
-                      "call to peer " + std::to_string(id_) + " failed: " + st.error_message());
+                      "call to peer " + std::to_string(id) + " failed: " + st.error_message());
   }
   return std::move(*resp.mutable_body());
+}
+
+void PeerSender::call_async(const std::string& method, const std::string& body,
+                            std::chrono::steady_clock::time_point deadline,
+                            std::function<void(Result<std::string>)> done) {
+  if (!ensure_channel()) {
+    done(make_error("transport.refused", "peer " + std::to_string(id_) + " at " + address_ +
+                                             " is unreachable or belongs to another cluster"));
+    return;
+  }
+  struct Call {
+    grpc::ClientContext ctx;
+    peer::CallRequest req;
+    peer::CallResponse resp;
+  };
+  auto call = std::make_shared<Call>();
+  const auto left =
+      std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
+  call->ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(left));
+  add_metadata(call->ctx);
+  call->req.set_from(owner_.options().self.member_id);
+  call->req.set_method(method);
+  call->req.set_body(body);
+  const uint64_t id = id_;
+  stub_->async()->Call(
+      &call->ctx, &call->req, &call->resp,
+      [call, id, done = std::move(done)](grpc::Status st) { done(call_result(id, st, call->resp)); });
 }
 
 void PeerSender::run() {

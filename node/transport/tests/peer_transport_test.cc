@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -113,6 +114,13 @@ TEST_CASE("mutual TLS peers exchange raft batches in order and make calls") {
   auto r = t2->call(1, "echo", "hello");
   REQUIRE(r.ok());
   CHECK(*r == "2:hello");
+  std::promise<etsecd::Result<std::string>> async_result;
+  t2->call_async(1, "echo", "async", std::chrono::steady_clock::now() + std::chrono::seconds(5),
+                 [&](etsecd::Result<std::string> got) { async_result.set_value(std::move(got)); });
+  auto ar = async_result.get_future().get();
+  REQUIRE(ar.ok());
+  CHECK(*ar == "2:async");
+
   auto bad = t2->call(1, "nope", "");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "transport.remote");

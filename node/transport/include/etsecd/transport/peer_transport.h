@@ -71,6 +71,12 @@ class PeerTransport {
   // transport.refused (fingerprint or identity mismatch), transport.remote (the handler's error message).
   virtual Result<std::string> call(uint64_t to, const std::string& method, const std::string& body) = 0;
 
+  // The same call without blocking: `done` runs once, on a transport thread, and must not block.
+  // Used to fan a read's share fetch out to every member at once.
+  virtual void call_async(uint64_t to, const std::string& method, const std::string& body,
+                          std::chrono::steady_clock::time_point deadline,
+                          std::function<void(Result<std::string>)> done) = 0;
+
   // The port actually bound (useful with port 0 in tests).
   virtual int bound_port() const = 0;
 
