@@ -1,0 +1,138 @@
+#pragma once
+// One etsecd member at run time: the Raft core driven by one loop thread, the Raft log and the MVCC
+// store in RocksDB, the peer transport, and the read path that rebuilds values from k members' shares.
+// The etcd API adapter (etcd_api_service.cc) and main() are its only users; this header keeps gRPC,
+// protobuf and RocksDB out of their way.
+//
+// Plaintext values exist only in this process's memory: in write() before the core splits them, and in
+// the ValueMaps that reads return. They never reach a log line, a metric or the disk.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etsecd/common/result.h"
+#include "etsecd/mvcc/kv.h"
+#include "etsecd/mvcc/operation.h"
+#include "etsecd/mvcc/validate.h"
+#include "etsecd/transport/peer_transport.h"
+#include "etsecd/wire/share_fetch.h"
+
+namespace etsecd::server {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+struct PeerSpec {
+  std::string name;
+  std::string peer_url;  // scheme://host:port
+};
+
+struct MemberOptions {
+  std::string name;
+  std::string data_dir;
+  std::vector<PeerSpec> initial_cluster;  // order defines the initial share indexes (1-based)
+  std::string cluster_token = "etsecd-cluster";
+  unsigned threshold = 0;
+  unsigned commit_quorum = 0;  // 0 = default ceil((n+k)/2)
+  std::string listen_peer_address;  // host:port
+  std::optional<transport::TlsFiles> peer_tls;
+  bool insecure_peer = false;
+  std::chrono::milliseconds heartbeat_interval{100};
+  std::chrono::milliseconds election_timeout{1000};
+  uint64_t share_cache_bytes = 64 << 20;
+  mvcc::Limits limits;
+  std::string version;
+  // Where structured log lines go (never given values or shares). Defaults to stderr.
+  std::function<void(const std::string& level, const std::string& msg, const std::string& fields_json)> log;
+};
+
+// Rebuilt values, keyed by the (key, mod_revision) of the put that wrote them.
+using ValueMap = std::map<wire::ValueRef, std::string>;
+
+struct ReadOutcome {
+  mvcc::RangeResult result;
+  ValueMap values;
+};
+
+// A write as the API adapter hands it over: the operation (values replaced by slot numbers), the values
+// for those slots, and for each top-level VALUE compare of a txn (in compare order, others skipped) the
+// value it compares against. Compare values never enter the log: the leader evaluates such compares.
+struct WriteRequest {
+  mvcc::Operation op;
+  std::vector<std::string> values;
+  std::vector<std::string> compare_values;
+};
+
+struct WriteOutcome {
+  mvcc::ApplyResult result;
+  ValueMap values;  // for prev_kv(s) and ranges inside a txn
+};
+
+struct MemberInfo {
+  uint64_t id = 0;
+  std::string name;
+  std::string peer_url;
+  uint8_t share_index = 0;
+  bool voter = true;
+};
+
+struct MemberStatus {
+  uint64_t id = 0;
+  uint64_t cluster_id = 0;
+  uint64_t leader = 0;
+  uint64_t term = 0;
+  uint64_t commit = 0;
+  uint64_t applied = 0;
+  int64_t revision = 0;
+  int64_t compact_revision = 0;
+  bool is_leader = false;
+  bool ready = false;  // has a leader that has resolved its log, and this member has applied its commits
+  uint64_t data_bytes = 0;
+};
+
+// Counters and latency observations for /metrics, updated by the member.
+struct MemberMetrics {
+  std::function<void(const char* name, double seconds)> observe;  // e.g. "put", "range", "share_fetch"
+  std::function<void(const char* name, uint64_t delta)> count;    // e.g. "proposals", "corrupt_shares"
+};
+
+class Member {
+ public:
+  // Opens (or creates) the data directory, starts the peer transport and the loop.
+  // Errors: from configuration, storage and the transport, each naming what is wrong.
+  static Result<std::unique_ptr<Member>> start(MemberOptions options, MemberMetrics metrics = {});
+  virtual ~Member() = default;
+
+  // Put, DeleteRange, Txn or Compact. Leader only: elsewhere the error is kNotLeader (see leader()).
+  virtual Result<WriteOutcome> write(WriteRequest request, Deadline deadline) = 0;
+
+  // A read. Linearizable reads are served by the leader only (kNotLeader elsewhere); serializable reads
+  // by any member from its own applied state. Either way, values are rebuilt from k members' shares.
+  virtual Result<ReadOutcome> range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) = 0;
+
+  // Sends an opaque request to the current leader through the peer transport, for the API adapter's
+  // forwarding of client requests that reached a follower. Errors: kNoLeader, transport errors.
+  virtual Result<std::string> call_leader(const std::string& method, const std::string& body, Deadline deadline) = 0;
+  // Installs the handler for forwarded requests (method names starting with "api.").
+  virtual void set_forward_handler(std::function<Result<std::string>(const std::string& method, const std::string& body)>
+                                       handler) = 0;
+
+  virtual MemberStatus status() const = 0;
+  virtual std::vector<MemberInfo> members() const = 0;
+  virtual const MemberOptions& options() const = 0;
+
+  // Stops the loop and the transport; in-flight requests fail with kStopped.
+  virtual void stop() = 0;
+};
+
+// The member id etsecd derives from a member's name, peer URL and the cluster token (like etcd, so the
+// same flags give the same id on every member). Never 0.
+uint64_t derive_member_id(const std::string& name, const std::string& peer_url, const std::string& token);
+uint64_t derive_cluster_id(const std::vector<uint64_t>& member_ids, const std::string& token);
+
+}  // namespace etsecd::server

@@ -1,0 +1,169 @@
+#pragma once
+// The member's private structure. Threads:
+//   - the loop thread owns the Raft core (node_) and is the only one that touches it, the proposal
+//     and read waiters, and apply;
+//   - client (gRPC) threads call write()/range(): they post events to the loop and wait;
+//   - transport threads post received Raft messages and serve peers' share fetches from the store.
+// Other threads see the core's state only through `published_` (under status_mu_), which the loop
+// updates before it sends each Ready's messages (the read path's leadership argument relies on that).
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "etsecd/mvcc/store.h"
+#include "etsecd/raft/node.h"
+#include "etsecd/raftlog/rocks_raft_log.h"
+#include "etsecd/server/member.h"
+#include "etsecd/shamir/random.h"
+
+namespace etsecd::server {
+
+// What apply produced for one of this member's proposals.
+struct AppliedEntry {
+  uint64_t index = 0;
+  mvcc::ApplyResult result;
+};
+
+struct WriteWaiter {
+  std::promise<Result<AppliedEntry>> done;
+  Deadline deadline;
+};
+
+struct ReadWaiter {
+  std::promise<Result<uint64_t>> index;  // the confirmed read index
+  Deadline deadline;
+};
+
+namespace event {
+struct RaftIn {
+  uint64_t from = 0;
+  std::vector<std::string> messages;
+};
+struct Propose {
+  raft::Bytes metadata;
+  std::vector<raft::Bytes> values;
+  std::shared_ptr<WriteWaiter> waiter;
+};
+struct ReadIndex {
+  std::string context;
+  std::shared_ptr<ReadWaiter> waiter;
+};
+struct Ack {
+  uint64_t from = 0;
+  uint64_t term = 0;
+  std::string context;
+};
+}  // namespace event
+
+using Event = std::variant<event::RaftIn, event::Propose, event::ReadIndex, event::Ack>;
+
+// The core's state as other threads may see it.
+struct Published {
+  uint64_t term = 0;
+  uint64_t leader = 0;
+  uint64_t commit = 0;
+  uint64_t applied = 0;
+  bool is_leader = false;
+  bool recovering = false;
+  unsigned threshold = 0;
+  raft::Membership membership;
+};
+
+class MemberImpl final : public Member {
+ public:
+  MemberImpl(MemberOptions options, MemberMetrics metrics);
+  ~MemberImpl() override;
+
+  Status open();
+
+  Result<WriteOutcome> write(WriteRequest request, Deadline deadline) override;
+  Result<ReadOutcome> range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) override;
+  Result<std::string> call_leader(const std::string& method, const std::string& body, Deadline deadline) override;
+  void set_forward_handler(
+      std::function<Result<std::string>(const std::string& method, const std::string& body)> handler) override;
+  MemberStatus status() const override;
+  std::vector<MemberInfo> members() const override;
+  const MemberOptions& options() const override { return options_; }
+  void stop() override;
+
+ private:
+  // --- member_start.cc
+  Status open_storage();
+  Status create_core();
+  Status start_transport();
+  Result<std::string> on_peer_call(uint64_t from, const std::string& method, const std::string& body);
+
+  // --- member_loop.cc (loop thread only)
+  void run_loop();
+  void dispatch(Event& ev);
+  void propose(event::Propose& p);
+  void request_read(event::ReadIndex& r);
+  void handle_ready(raft::Ready& rd);
+  void apply(const std::vector<raft::Entry>& entries);
+  void retry_deferred();
+  void expire_waiters();
+  void publish();
+  void fail_all(const Error& error);
+  [[noreturn]] void fatal(const std::string& what, const Error& error);
+
+  // --- write_path.cc
+  Status evaluate_value_compares(mvcc::TxnOp& txn, const std::vector<std::string>& compare_values, Deadline deadline);
+  Result<ValueMap> gather_result_values(const mvcc::ApplyResult& result, uint64_t min_applied, Deadline deadline);
+
+  // --- read_path.cc
+  Result<ValueMap> gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term, const std::string& read_context,
+                          uint64_t min_applied, Deadline deadline);
+  Result<std::string> serve_share_fetch(const std::string& body);
+  Status wait_applied(uint64_t index, Deadline deadline);
+
+  void post(Event ev);
+  void log(const std::string& level, const std::string& msg, const std::string& fields_json = "{}") const;
+  std::vector<uint64_t> other_voters() const;
+  Published published() const;
+
+  MemberOptions options_;
+  MemberMetrics metrics_;
+  uint64_t id_ = 0;
+  uint64_t cluster_id_ = 0;
+  std::string fingerprint_;
+  std::map<uint64_t, PeerSpec> peers_;  // every initial member, by id
+
+  std::unique_ptr<raftlog::RocksRaftLog> log_;
+  std::unique_ptr<mvcc::Store> store_;
+  std::unique_ptr<raft::SecretSharer> sharer_;
+  std::unique_ptr<shamir::RandomSource> rng_;
+  std::unique_ptr<raft::Node> node_;
+  std::unique_ptr<transport::PeerTransport> transport_;
+
+  std::mutex inbox_mu_;
+  std::condition_variable inbox_cv_;
+  std::deque<Event> inbox_;
+
+  // Loop thread only.
+  std::map<raft::ProposalId, std::shared_ptr<WriteWaiter>> proposals_;
+  std::map<std::string, std::shared_ptr<ReadWaiter>> reads_;
+  std::deque<event::Propose> deferred_proposals_;  // the leader was still resolving its log
+  std::deque<event::ReadIndex> deferred_reads_;
+
+  mutable std::mutex status_mu_;
+  std::condition_variable applied_cv_;
+  Published published_;
+
+  std::mutex forward_mu_;
+  std::function<Result<std::string>(const std::string&, const std::string&)> forward_handler_;
+
+  std::atomic<uint64_t> read_counter_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread loop_;
+};
+
+}  // namespace etsecd::server

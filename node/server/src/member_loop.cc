@@ -1,0 +1,258 @@
+// The loop thread: drives the Raft core (tick, step, propose, read_index), makes each Ready durable,
+// sends its messages, applies committed entries to the MVCC store and answers waiting clients.
+// Proposals that arrive while the loop is busy are proposed together and persisted with one fsync
+// (group commit).
+
+#include <cstdlib>
+#include <unistd.h>
+
+#include "etsecd/mvcc/entry_codec.h"
+#include "etsecd/server/errors.h"
+#include "etsecd/wire/raft_codec.h"
+#include "member_impl.h"
+
+namespace etsecd::server {
+
+void MemberImpl::post(Event ev) {
+  {
+    std::lock_guard lock(inbox_mu_);
+    inbox_.push_back(std::move(ev));
+  }
+  inbox_cv_.notify_one();
+}
+
+void MemberImpl::run_loop() {
+  const auto tick_every = options_.heartbeat_interval;
+  auto next_tick = std::chrono::steady_clock::now() + tick_every;
+  while (!stopping_) {
+    std::deque<Event> events;
+    {
+      std::unique_lock lock(inbox_mu_);
+      inbox_cv_.wait_until(lock, next_tick, [&] { return !inbox_.empty() || stopping_.load(); });
+      events.swap(inbox_);
+    }
+    if (stopping_) break;
+    for (auto& ev : events) dispatch(ev);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_tick) {
+      node_->tick();
+      next_tick = now + tick_every;
+      expire_waiters();
+    }
+    retry_deferred();
+    while (node_->has_ready()) {
+      raft::Ready rd = node_->ready();
+      handle_ready(rd);
+      node_->advance(rd);
+    }
+  }
+  fail_all(mvcc::make_error(kStopped));
+}
+
+void MemberImpl::dispatch(Event& ev) {
+  if (auto* in = std::get_if<event::RaftIn>(&ev)) {
+    for (const auto& bytes : in->messages) {
+      auto msg = wire::decode_message(wire::as_bytes(bytes));
+      if (!msg) {
+        log("warn", "dropped malformed raft message", "{\"from\":\"" + std::to_string(in->from) + "\"}");
+        continue;
+      }
+      if (msg->from != in->from || msg->to != id_) continue;  // the stream's identity must match
+      (void)node_->step(*msg);
+    }
+  } else if (auto* p = std::get_if<event::Propose>(&ev)) {
+    propose(*p);
+  } else if (auto* r = std::get_if<event::ReadIndex>(&ev)) {
+    request_read(*r);
+  } else if (auto* a = std::get_if<event::Ack>(&ev)) {
+    node_->ack_leadership(a->from, a->term, raft::Bytes(a->context.begin(), a->context.end()));
+  }
+}
+
+void MemberImpl::propose(event::Propose& p) {
+  if (std::chrono::steady_clock::now() >= p.waiter->deadline) {
+    p.waiter->done.set_value(mvcc::make_error(kTimeout));
+    return;
+  }
+  auto id = node_->propose(p.metadata, p.values);
+  if (id) {
+    proposals_[*id] = std::move(p.waiter);
+    if (metrics_.count) metrics_.count("proposals", 1);
+    return;
+  }
+  if (id.error().code == "raft.leader_recovering") {
+    deferred_proposals_.push_back(std::move(p));
+    return;
+  }
+  if (id.error().code == "raft.not_leader") {
+    p.waiter->done.set_value(mvcc::make_error(kNotLeader));
+    return;
+  }
+  p.waiter->done.set_value(id.error());
+}
+
+void MemberImpl::request_read(event::ReadIndex& r) {
+  if (std::chrono::steady_clock::now() >= r.waiter->deadline) {
+    r.waiter->index.set_value(mvcc::make_error(kTimeout));
+    return;
+  }
+  auto st = node_->read_index(raft::Bytes(r.context.begin(), r.context.end()), true);
+  if (st) {
+    reads_[r.context] = std::move(r.waiter);
+    return;
+  }
+  if (st.error().code == "raft.leader_recovering") {
+    deferred_reads_.push_back(std::move(r));
+    return;
+  }
+  r.waiter->index.set_value(st.error().code == "raft.not_leader" ? mvcc::make_error(kNotLeader) : st.error());
+}
+
+void MemberImpl::retry_deferred() {
+  if (deferred_proposals_.empty() && deferred_reads_.empty()) return;
+  if (node_->status().recovering) return;
+  auto proposals = std::move(deferred_proposals_);
+  auto reads = std::move(deferred_reads_);
+  deferred_proposals_.clear();
+  deferred_reads_.clear();
+  for (auto& p : proposals) propose(p);
+  for (auto& r : reads) request_read(r);
+}
+
+void MemberImpl::expire_waiters() {
+  // Clients stop waiting at their deadline; forget their entries so the maps stay bounded. A proposal
+  // that commits later is still applied: only the answer is lost, as with any client timeout.
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (now >= it->second->deadline) {
+      it->second->index.set_value(mvcc::make_error(kTimeout));
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = proposals_.begin(); it != proposals_.end();) {
+    if (now >= it->second->deadline + std::chrono::seconds(30)) {
+      it->second->done.set_value(mvcc::make_error(kTimeout));
+      it = proposals_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void MemberImpl::handle_ready(raft::Ready& rd) {
+  if (auto st = log_->persist(rd.hard_state, rd.entries, rd.share_repairs); !st) fatal("persisting the raft log", st.error());
+  for (const auto& c : rd.corrupt_shares) {
+    log("error", "corrupt share in the raft log; rebuilding it from other members",
+        "{\"index\":" + std::to_string(c.index) + ",\"value\":" + std::to_string(c.value) + "}");
+    if (metrics_.count) metrics_.count("corrupt_shares", 1);
+  }
+  // Publish before sending: a vote or acknowledgement leaves this member only after other threads
+  // (the share-fetch handler) see the term it belongs to.
+  publish();
+
+  std::map<uint64_t, std::vector<std::string>> out;
+  for (const auto& m : rd.messages) out[m.to].push_back(wire::encode_message(m));
+  for (auto& [to, batch] : out) transport_->send_raft(to, std::move(batch));
+
+  if (!rd.committed_entries.empty()) apply(rd.committed_entries);
+
+  for (const auto& rs : rd.read_states) {
+    std::string ctx(rs.context.begin(), rs.context.end());
+    auto it = reads_.find(ctx);
+    if (it == reads_.end()) continue;
+    it->second->index.set_value(rs.index);
+    reads_.erase(it);
+  }
+  for (const auto& id : rd.dropped_proposals) {
+    auto it = proposals_.find(id);
+    if (it == proposals_.end()) continue;
+    it->second->done.set_value(mvcc::make_error(kLeaderChanged));
+    proposals_.erase(it);
+  }
+  if (rd.soft_state && rd.soft_state->role != raft::Role::kLeader) {
+    // Lost leadership: nobody will confirm these reads or commit these deferred proposals here.
+    for (auto& [ctx, w] : reads_) w->index.set_value(mvcc::make_error(kLeaderChanged));
+    reads_.clear();
+    for (auto& p : deferred_proposals_) p.waiter->done.set_value(mvcc::make_error(kLeaderChanged));
+    deferred_proposals_.clear();
+    for (auto& r : deferred_reads_) r.waiter->index.set_value(mvcc::make_error(kLeaderChanged));
+    deferred_reads_.clear();
+  }
+}
+
+void MemberImpl::apply(const std::vector<raft::Entry>& entries) {
+  for (const auto& e : entries) {
+    if (e.index <= store_->applied_index()) continue;  // already applied before a restart
+    Result<mvcc::ApplyResult> result = mvcc::ApplyResult{};
+    if (e.type == raft::EntryType::kNormal && !e.metadata.empty()) {
+      auto op = mvcc::decode_operation(std::string_view(reinterpret_cast<const char*>(e.metadata.data()), e.metadata.size()));
+      if (!op) fatal("decoding committed entry " + std::to_string(e.index), op.error());
+      std::vector<std::string> shares;
+      shares.reserve(e.shares.size());
+      for (const auto& s : e.shares) shares.emplace_back(s.begin(), s.end());
+      result = store_->apply(e.index, *op, shares);
+      if (!result && (mvcc::is(result.error(), mvcc::kStorage) || mvcc::is(result.error(), mvcc::kCorrupt) ||
+                      mvcc::is(result.error(), mvcc::kIndexOutOfOrder))) {
+        fatal("applying entry " + std::to_string(e.index), result.error());
+      }
+    } else if (auto st = store_->apply_noop(e.index); !st) {
+      fatal("applying entry " + std::to_string(e.index), st.error());
+    }
+    auto it = proposals_.find(raft::ProposalId{e.term, e.index});
+    if (it != proposals_.end()) {
+      if (result) {
+        it->second->done.set_value(AppliedEntry{e.index, std::move(*result)});
+      } else {
+        it->second->done.set_value(result.error());
+      }
+      proposals_.erase(it);
+    }
+  }
+  {
+    std::lock_guard lock(status_mu_);
+    published_.applied = store_->applied_index();
+  }
+  applied_cv_.notify_all();
+}
+
+void MemberImpl::publish() {
+  const auto st = node_->status();
+  std::lock_guard lock(status_mu_);
+  published_.term = st.term;
+  published_.leader = st.leader;
+  published_.commit = st.commit;
+  published_.applied = store_->applied_index();
+  published_.is_leader = st.role == raft::Role::kLeader;
+  published_.recovering = st.recovering;
+  published_.membership = node_->membership();
+  published_.threshold = st.quorum.threshold;
+}
+
+void MemberImpl::fail_all(const Error& error) {
+  for (auto& [id, w] : proposals_) w->done.set_value(error);
+  proposals_.clear();
+  for (auto& [ctx, w] : reads_) w->index.set_value(error);
+  reads_.clear();
+  for (auto& p : deferred_proposals_) p.waiter->done.set_value(error);
+  deferred_proposals_.clear();
+  for (auto& r : deferred_reads_) r.waiter->index.set_value(error);
+  deferred_reads_.clear();
+  std::lock_guard lock(inbox_mu_);
+  for (auto& ev : inbox_) {
+    if (auto* p = std::get_if<event::Propose>(&ev)) p->waiter->done.set_value(error);
+    if (auto* r = std::get_if<event::ReadIndex>(&ev)) r->waiter->index.set_value(error);
+  }
+  inbox_.clear();
+}
+
+void MemberImpl::fatal(const std::string& what, const Error& error) {
+  // Memory and disk may now disagree; like etcd, stop rather than serve or acknowledge anything more.
+  // _exit skips destructors (no flush of half-written state) and, with core dumps disabled by main(),
+  // leaves no image of memory that could hold a value being split.
+  log("fatal", what + " failed", "{\"error\":\"" + error.code + "\"}");
+  ::_exit(70);
+}
+
+}  // namespace etsecd::server

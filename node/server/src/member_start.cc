@@ -1,0 +1,282 @@
+// Start-up: identities, storage, the Raft core and the peer transport.
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "etsecd/raft/quorum.h"
+#include "etsecd/raft/secret_sharer.h"
+#include "etsecd/server/errors.h"
+#include "etsecd/storage/rocks_backend.h"
+#include "etsecd/wire/share_fetch.h"
+#include "member_ids.h"
+#include "member_impl.h"
+
+namespace etsecd::server {
+namespace {
+
+// host:port of a URL such as https://127.0.0.1:2380.
+Result<std::string> host_port(const std::string& url) {
+  auto scheme_end = url.find("://");
+  std::string rest = scheme_end == std::string::npos ? url : url.substr(scheme_end + 3);
+  if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+  if (rest.empty() || rest.find(':') == std::string::npos) {
+    return make_error("server.config", "peer URL '" + url + "' has no host:port");
+  }
+  return rest;
+}
+
+std::string to_hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+MemberImpl::MemberImpl(MemberOptions options, MemberMetrics metrics)
+    : options_(std::move(options)), metrics_(std::move(metrics)) {}
+
+MemberImpl::~MemberImpl() { stop(); }
+
+void MemberImpl::log(const std::string& level, const std::string& msg, const std::string& fields_json) const {
+  if (options_.log) {
+    options_.log(level, msg, fields_json);
+    return;
+  }
+  std::cerr << "{\"level\":\"" << level << "\",\"member\":\"" << json_escape(options_.name) << "\",\"msg\":\""
+            << json_escape(msg) << "\",\"fields\":" << fields_json << "}\n";
+}
+
+Result<std::unique_ptr<Member>> Member::start(MemberOptions options, MemberMetrics metrics) {
+  auto m = std::make_unique<MemberImpl>(std::move(options), std::move(metrics));
+  if (auto st = m->open(); !st) return st.error();
+  return std::unique_ptr<Member>(std::move(m));
+}
+
+Status MemberImpl::open() {
+  if (options_.initial_cluster.empty()) return make_error("server.config", "the initial cluster is empty");
+  bool found = false;
+  for (const auto& p : options_.initial_cluster) {
+    uint64_t id = derive_member_id(p.name, p.peer_url, options_.cluster_token);
+    if (peers_.count(id)) return make_error("server.config", "member '" + p.name + "' is listed twice");
+    peers_[id] = p;
+    if (p.name == options_.name) {
+      id_ = id;
+      found = true;
+    }
+  }
+  if (!found) return make_error("server.config", "member '" + options_.name + "' is not in the initial cluster");
+  std::vector<uint64_t> ids;
+  for (const auto& [id, p] : peers_) ids.push_back(id);
+  cluster_id_ = derive_cluster_id(ids, options_.cluster_token);
+  fingerprint_ = derive_cluster_fingerprint(options_.initial_cluster, options_.cluster_token, options_.threshold,
+                                            options_.commit_quorum);
+
+  if (auto st = open_storage(); !st) return st;
+  if (auto st = create_core(); !st) return st;
+  if (auto st = start_transport(); !st) return st;
+  publish();
+  loop_ = std::thread([this] { run_loop(); });
+  log("info", "member started",
+      "{\"id\":\"" + std::to_string(id_) + "\",\"cluster_id\":\"" + std::to_string(cluster_id_) + "\",\"quorum\":\"" +
+          json_escape(raft::describe(node_->status().quorum)) + "\"}");
+  return Status::Ok();
+}
+
+Status MemberImpl::open_storage() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(options_.data_dir, ec);
+  if (ec) return make_error("server.data_dir", "cannot create data directory '" + options_.data_dir + "': " + ec.message());
+  fs::permissions(options_.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+
+  // The identity file ties a data directory to one member of one cluster, so a member started with
+  // another --name, token or threshold refuses instead of mixing shares of two polynomials.
+  const fs::path identity = fs::path(options_.data_dir) / "member.id";
+  const std::string expected = "etsecd member " + std::to_string(id_) + " cluster " + std::to_string(cluster_id_) +
+                               " fingerprint " + to_hex(fingerprint_) + "\n";
+  if (fs::exists(identity)) {
+    std::ifstream in(identity);
+    std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (got != expected) {
+      return make_error("server.data_dir", "data directory '" + options_.data_dir +
+                                               "' belongs to another member or cluster configuration (name, "
+                                               "initial cluster, token, threshold or commit quorum differ)");
+    }
+  } else {
+    std::ofstream out(identity);
+    out << expected;
+    if (!out) return make_error("server.data_dir", "cannot write '" + identity.string() + "'");
+  }
+
+  auto log = raftlog::RocksRaftLog::open((fs::path(options_.data_dir) / "raft").string());
+  if (!log) return log.error();
+  log_ = std::move(*log);
+  auto backend = storage::RocksBackend::open((fs::path(options_.data_dir) / "kv").string());
+  if (!backend) return backend.error();
+  auto store = mvcc::Store::open(std::move(*backend));
+  if (!store) return store.error();
+  store_ = std::move(*store);
+  return Status::Ok();
+}
+
+Status MemberImpl::create_core() {
+  std::vector<raft::MemberId> ids;
+  for (const auto& p : options_.initial_cluster) ids.push_back(derive_member_id(p.name, p.peer_url, options_.cluster_token));
+  auto membership = raft::initial_membership(ids, options_.threshold, options_.commit_quorum);
+  if (!membership) return membership.error();
+
+  raft::Config cfg;
+  cfg.id = id_;
+  cfg.initial_membership = *membership;
+  const auto hb = std::max<int64_t>(1, options_.heartbeat_interval.count());
+  cfg.heartbeat_tick = 1;
+  cfg.election_tick = static_cast<unsigned>(std::max<int64_t>(2, options_.election_timeout.count() / hb));
+  cfg.share_cache_bytes = options_.share_cache_bytes;
+  cfg.applied = store_->applied_index();
+
+  sharer_ = raft::make_shamir_secret_sharer();
+  rng_ = shamir::make_csprng();
+  auto node = raft::Node::create(cfg, *log_, *sharer_, *rng_);
+  if (!node) return node.error();
+  node_ = std::move(*node);
+  return Status::Ok();
+}
+
+Status MemberImpl::start_transport() {
+  auto listen = host_port(options_.listen_peer_address);
+  if (!listen) return listen.error();
+  transport::PeerTransportOptions t;
+  t.self = transport::Identity{options_.name, id_, fingerprint_, options_.version};
+  t.listen_address = *listen;
+  t.tls = options_.peer_tls;
+  t.insecure = options_.insecure_peer;
+  transport::PeerHandler h;
+  h.on_raft = [this](uint64_t from, std::vector<std::string> msgs) { post(event::RaftIn{from, std::move(msgs)}); };
+  h.on_call = [this](uint64_t from, const std::string& method, const std::string& body) {
+    return on_peer_call(from, method, body);
+  };
+  auto tr = transport::PeerTransport::start(std::move(t), std::move(h));
+  if (!tr) return tr.error();
+  transport_ = std::move(*tr);
+  for (const auto& [id, p] : peers_) {
+    if (id == id_) continue;
+    auto hp = host_port(p.peer_url);
+    if (!hp) return hp.error();
+    transport_->set_peer(id, *hp);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> MemberImpl::on_peer_call(uint64_t, const std::string& method, const std::string& body) {
+  if (method == wire::kShareFetchMethod) return serve_share_fetch(body);
+  if (method.rfind("api.", 0) == 0) {
+    std::function<Result<std::string>(const std::string&, const std::string&)> handler;
+    {
+      std::lock_guard lock(forward_mu_);
+      handler = forward_handler_;
+    }
+    if (!handler) return mvcc::make_error(kStopped);
+    return handler(method, body);
+  }
+  return make_error("server.unknown_method", "unknown peer method '" + method + "'");
+}
+
+void MemberImpl::set_forward_handler(
+    std::function<Result<std::string>(const std::string& method, const std::string& body)> handler) {
+  std::lock_guard lock(forward_mu_);
+  forward_handler_ = std::move(handler);
+}
+
+Result<std::string> MemberImpl::call_leader(const std::string& method, const std::string& body, Deadline deadline) {
+  for (;;) {
+    const auto pub = published();
+    if (pub.leader != 0 && pub.leader != id_) {
+      std::promise<Result<std::string>> p;
+      auto f = p.get_future();
+      transport_->call_async(pub.leader, method, body, deadline,
+                             [&p](Result<std::string> r) { p.set_value(std::move(r)); });
+      return f.get();
+    }
+    if (pub.leader == id_) return mvcc::make_error(kNotLeader, "this member is the leader");
+    // No leader known yet (an election is running): wait a little, as etcd does, before giving up.
+    if (std::chrono::steady_clock::now() + options_.heartbeat_interval > deadline) return mvcc::make_error(kNoLeader);
+    std::this_thread::sleep_for(options_.heartbeat_interval);
+  }
+}
+
+MemberStatus MemberImpl::status() const {
+  const auto pub = published();
+  MemberStatus s;
+  s.id = id_;
+  s.cluster_id = cluster_id_;
+  s.leader = pub.leader;
+  s.term = pub.term;
+  s.commit = pub.commit;
+  s.applied = pub.applied;
+  s.is_leader = pub.is_leader;
+  s.revision = store_->current_revision();
+  s.compact_revision = store_->compact_revision();
+  s.ready = pub.leader != 0 && !pub.recovering && pub.applied >= pub.commit;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(options_.data_dir, ec)) {
+    if (e.is_regular_file(ec)) s.data_bytes += e.file_size(ec);
+  }
+  return s;
+}
+
+std::vector<MemberInfo> MemberImpl::members() const {
+  const auto pub = published();
+  std::vector<MemberInfo> out;
+  for (const auto& m : pub.membership.members) {
+    MemberInfo info;
+    info.id = m.id;
+    info.share_index = m.x;
+    info.voter = m.voter;
+    if (auto it = peers_.find(m.id); it != peers_.end()) {
+      info.name = it->second.name;
+      info.peer_url = it->second.peer_url;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<uint64_t> MemberImpl::other_voters() const {
+  std::lock_guard lock(status_mu_);
+  std::vector<uint64_t> out;
+  for (const auto& m : published_.membership.members) {
+    if (m.voter && m.id != id_) out.push_back(m.id);
+  }
+  return out;
+}
+
+Published MemberImpl::published() const {
+  std::lock_guard lock(status_mu_);
+  return published_;
+}
+
+void MemberImpl::stop() {
+  if (stopping_.exchange(true)) return;
+  inbox_cv_.notify_all();
+  applied_cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  if (transport_) transport_->shutdown();
+}
+
+}  // namespace etsecd::server

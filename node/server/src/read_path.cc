@@ -1,0 +1,155 @@
+// The read path. A linearizable read on the leader costs one round trip: the leader evaluates the range
+// on its own applied state, then asks every other voter for its share of each value; each answer
+// carries the voter's term and leader and so also acknowledges this leadership for the read's
+// ReadIndex (heartbeats are sent too, for reads without values). The read is answered once a majority
+// confirmed the leadership and k shares of every value were combined. If the confirmed read index is
+// newer than the state the range was evaluated on (a write committed in between), it is evaluated
+// again. Serializable reads skip the confirmation and read this member's own applied state.
+
+#include <random>
+
+#include "etsecd/mvcc/range_sort.h"
+#include "etsecd/mvcc/validate.h"
+#include "etsecd/server/errors.h"
+#include "member_impl.h"
+#include "value_gatherer.h"
+
+namespace etsecd::server {
+namespace {
+
+constexpr auto kPeerApplyWait = std::chrono::milliseconds(2000);
+
+std::span<const uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+Status MemberImpl::wait_applied(uint64_t index, Deadline deadline) {
+  std::unique_lock lock(status_mu_);
+  if (!applied_cv_.wait_until(lock, deadline, [&] { return published_.applied >= index || stopping_.load(); })) {
+    return mvcc::make_error(kTimeout);
+  }
+  if (stopping_) return mvcc::make_error(kStopped);
+  return Status::Ok();
+}
+
+Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term,
+                                    const std::string& read_context, uint64_t min_applied, Deadline deadline) {
+  GatherPlan plan;
+  plan.request.term = term;
+  plan.request.read_context = read_context;
+  plan.request.min_applied = min_applied;
+  for (const auto& kv : kvs) {
+    wire::ValueRef ref{kv.key, kv.mod_revision};
+    if (!plan.request.refs.empty() && plan.request.refs.back() == ref) continue;
+    plan.request.refs.push_back(ref);
+    plan.own.push_back(wire::ShareFetchItem{wire::ShareStatus::kOk, kv.share});
+  }
+  plan.peers = other_voters();
+  plan.threshold = published().threshold;
+  plan.deadline = deadline;
+
+  GatherObserver observer;
+  if (term != 0) {
+    observer.on_response = [this, term, read_context](uint64_t from, const wire::ShareFetchResponse& resp) {
+      if (resp.term == term && resp.leader == id_) post(event::Ack{from, term, read_context});
+    };
+  }
+  observer.on_corrupt = [this](uint64_t member, int64_t mod_revision, const char* why) {
+    log("error", "corrupt or inconsistent share detected on a read; value rebuilt from other members",
+        "{\"member\":\"" + std::to_string(member == 0 ? id_ : member) + "\",\"mod_revision\":" +
+            std::to_string(mod_revision) + ",\"why\":\"" + why + "\"}");
+    if (metrics_.count) metrics_.count("corrupt_shares", 1);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  auto values = gather_values(*transport_, plan, observer);
+  if (metrics_.observe && !plan.request.refs.empty()) {
+    metrics_.observe("share_fetch", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return values;
+}
+
+Result<ReadOutcome> MemberImpl::range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) {
+  if (stopping_) return mvcc::make_error(kStopped);
+  if (auto st = mvcc::validate_range(op); !st) return st.error();
+
+  std::string context;
+  std::future<Result<uint64_t>> confirmed;
+  uint64_t term = 0;
+  if (!serializable) {
+    const auto pub = published();
+    if (!pub.is_leader) return mvcc::make_error(pub.leader == 0 ? kNoLeader : kNotLeader);
+    term = pub.term;
+    context = std::to_string(id_) + ":" + std::to_string(read_counter_.fetch_add(1));
+    auto waiter = std::make_shared<ReadWaiter>();
+    waiter->deadline = deadline;
+    confirmed = waiter->index.get_future();
+    post(event::ReadIndex{context, std::move(waiter)});
+    if (auto st = wait_applied(pub.commit, deadline); !st) return st.error();
+  }
+
+  for (;;) {
+    const uint64_t evaluated_at = store_->applied_index();
+    auto result = store_->range(op);
+    if (!result) return result.error();
+    auto values = gather(result->kvs, term, context, evaluated_at, deadline);
+    if (!values) return values.error();
+
+    if (!serializable) {
+      if (confirmed.wait_until(deadline) != std::future_status::ready) return mvcc::make_error(kTimeout);
+      auto index = confirmed.get();
+      if (!index) return index.error();
+      if (*index > evaluated_at) {
+        // Evaluated on state older than the confirmed read index: evaluate again on newer state (the
+        // leadership stays confirmed for it).
+        if (auto st = wait_applied(*index, deadline); !st) return st.error();
+        serializable = true;  // confirmation done; the retry needs no new ReadIndex
+        term = 0;
+        continue;
+      }
+    }
+
+    if (result->value_sort_pending) {
+      std::vector<std::string> sorted_values;
+      sorted_values.reserve(result->kvs.size());
+      for (const auto& kv : result->kvs) sorted_values.push_back(values->at(wire::ValueRef{kv.key, kv.mod_revision}));
+      if (auto st = mvcc::finish_value_sort(*result, sorted_values, op.sort_order, op.limit); !st) return st.error();
+    }
+    return ReadOutcome{std::move(*result), std::move(*values)};
+  }
+}
+
+Result<std::string> MemberImpl::serve_share_fetch(const std::string& body) {
+  auto req = wire::decode_share_fetch_request(bytes_of(body));
+  if (!req) return req.error();
+  // Wait (briefly) until this member has applied the revision the asker evaluated on; the asker only
+  // needs k answers, so a lagging member's slowness costs nothing while others answer.
+  const auto until = std::chrono::steady_clock::now() + kPeerApplyWait;
+  const bool applied = wait_applied(req->min_applied, until).ok();
+
+  wire::ShareFetchResponse resp;
+  {
+    const auto pub = published();
+    resp.term = pub.term;
+    resp.leader = pub.leader;
+    resp.applied = pub.applied;
+  }
+  resp.items.reserve(req->refs.size());
+  for (const auto& ref : req->refs) {
+    wire::ShareFetchItem item;
+    if (!applied) {
+      item.status = wire::ShareStatus::kNotApplied;
+    } else if (auto kv = store_->get_at(ref.key, ref.mod_revision); kv) {
+      item.share = std::move(kv->share);
+    } else if (mvcc::is(kv.error(), mvcc::kCompacted)) {
+      item.status = wire::ShareStatus::kCompacted;
+    } else {
+      item.status = wire::ShareStatus::kNotFound;
+    }
+    resp.items.push_back(std::move(item));
+  }
+  return wire::encode_share_fetch_response(resp);
+}
+
+}  // namespace etsecd::server
