@@ -91,7 +91,8 @@ class MemberImpl final : public Member {
   void set_forward_handler(
       std::function<Result<std::string>(const std::string& method, const std::string& body)> handler) override;
   MemberStatus status() const override;
-  std::vector<MemberInfo> members() const override;
+  std::vector<MemberInfo> members(Deadline deadline) override;
+  uint64_t data_bytes() const override;
   const MemberOptions& options() const override { return options_; }
   void stop() override;
 
@@ -160,6 +161,9 @@ class MemberImpl final : public Member {
 
   std::mutex forward_mu_;
   std::function<Result<std::string>(const std::string&, const std::string&)> forward_handler_;
+
+  std::mutex client_urls_mu_;
+  std::map<uint64_t, std::vector<std::string>> client_urls_;  // learned from peers' "member.info"
 
   std::atomic<uint64_t> read_counter_{0};
   std::atomic<bool> stopping_{false};

@@ -15,6 +15,8 @@
 namespace etsecd::server {
 namespace {
 
+constexpr char kMemberInfoMethod[] = "member.info";
+
 // host:port of a URL such as https://127.0.0.1:2380.
 Result<std::string> host_port(const std::string& url) {
   auto scheme_end = url.find("://");
@@ -185,6 +187,11 @@ Status MemberImpl::start_transport() {
 
 Result<std::string> MemberImpl::on_peer_call(uint64_t, const std::string& method, const std::string& body) {
   if (method == wire::kShareFetchMethod) return serve_share_fetch(body);
+  if (method == kMemberInfoMethod) {
+    std::string urls;
+    for (const auto& u : options_.advertise_client_urls) urls += u + "\n";
+    return urls;
+  }
   if (method.rfind("api.", 0) == 0) {
     std::function<Result<std::string>(const std::string&, const std::string&)> handler;
     {
@@ -233,14 +240,19 @@ MemberStatus MemberImpl::status() const {
   s.revision = store_->current_revision();
   s.compact_revision = store_->compact_revision();
   s.ready = pub.leader != 0 && !pub.recovering && pub.applied >= pub.commit;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(options_.data_dir, ec)) {
-    if (e.is_regular_file(ec)) s.data_bytes += e.file_size(ec);
-  }
   return s;
 }
 
-std::vector<MemberInfo> MemberImpl::members() const {
+uint64_t MemberImpl::data_bytes() const {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(options_.data_dir, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
+}
+
+std::vector<MemberInfo> MemberImpl::members(Deadline deadline) {
   const auto pub = published();
   std::vector<MemberInfo> out;
   for (const auto& m : pub.membership.members) {
@@ -251,6 +263,32 @@ std::vector<MemberInfo> MemberImpl::members() const {
     if (auto it = peers_.find(m.id); it != peers_.end()) {
       info.name = it->second.name;
       info.peer_url = it->second.peer_url;
+    }
+    if (m.id == id_) {
+      info.client_urls = options_.advertise_client_urls;
+    } else {
+      std::unique_lock lock(client_urls_mu_);
+      auto it = client_urls_.find(m.id);
+      if (it == client_urls_.end()) {
+        lock.unlock();
+        std::promise<Result<std::string>> p;
+        auto f = p.get_future();
+        transport_->call_async(m.id, kMemberInfoMethod, "", deadline,
+                               [&p](Result<std::string> r) { p.set_value(std::move(r)); });
+        if (auto r = f.get(); r.ok()) {
+          std::vector<std::string> urls;
+          size_t start = 0;
+          while (start < r->size()) {
+            size_t end = r->find('\n', start);
+            if (end == std::string::npos) end = r->size();
+            if (end > start) urls.push_back(r->substr(start, end - start));
+            start = end + 1;
+          }
+          lock.lock();
+          it = client_urls_.emplace(m.id, std::move(urls)).first;
+        }
+      }
+      if (it != client_urls_.end()) info.client_urls = it->second;
     }
     out.push_back(std::move(info));
   }

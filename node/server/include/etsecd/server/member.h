@@ -47,6 +47,7 @@ struct MemberOptions {
   uint64_t share_cache_bytes = 64 << 20;
   mvcc::Limits limits;
   std::string version;
+  std::vector<std::string> advertise_client_urls;
   // Where structured log lines go (never given values or shares). Defaults to stderr.
   std::function<void(const std::string& level, const std::string& msg, const std::string& fields_json)> log;
 };
@@ -77,6 +78,7 @@ struct MemberInfo {
   uint64_t id = 0;
   std::string name;
   std::string peer_url;
+  std::vector<std::string> client_urls;  // as the member advertises them; empty if it was unreachable
   uint8_t share_index = 0;
   bool voter = true;
 };
@@ -92,7 +94,6 @@ struct MemberStatus {
   int64_t compact_revision = 0;
   bool is_leader = false;
   bool ready = false;  // has a leader that has resolved its log, and this member has applied its commits
-  uint64_t data_bytes = 0;
 };
 
 // Counters and latency observations for /metrics, updated by the member.
@@ -122,8 +123,12 @@ class Member {
   virtual void set_forward_handler(std::function<Result<std::string>(const std::string& method, const std::string& body)>
                                        handler) = 0;
 
+  // Cheap: safe to call on every request.
   virtual MemberStatus status() const = 0;
-  virtual std::vector<MemberInfo> members() const = 0;
+  // Asks unreachable-so-far members for their client URLs (bounded by `deadline`), then caches them.
+  virtual std::vector<MemberInfo> members(Deadline deadline) = 0;
+  // Bytes under the data directory (walks it: for status calls, not hot paths).
+  virtual uint64_t data_bytes() const = 0;
   virtual const MemberOptions& options() const = 0;
 
   // Stops the loop and the transport; in-flight requests fail with kStopped.

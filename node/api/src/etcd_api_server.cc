@@ -1,0 +1,323 @@
+// gRPC services KV, Maintenance and Cluster over a Member. Each handler either serves locally or, when
+// this member is a follower and the request needs the leader, forwards the serialized request to the
+// leader (peer method "api.<Service>.<Method>") and returns the leader's serialized response.
+
+#include "etsecd/api/etcd_api_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "convert.h"
+#include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "etsecd/mvcc/errors.h"
+#include "etsecd/server/errors.h"
+
+namespace etsecd::api {
+namespace {
+
+using server::Deadline;
+
+constexpr auto kDefaultRequestTimeout = std::chrono::seconds(10);
+constexpr size_t kGrpcOverheadBytes = 512 * 1024;  // etcd allows this much beyond --max-request-bytes
+
+grpc::Status to_status(const Error& error) {
+  using mvcc::GrpcCode;
+  GrpcCode code = mvcc::grpc_code_of(error);
+  if (error.code.rfind("server.", 0) == 0 || error.code.rfind("transport.", 0) == 0) code = GrpcCode::kUnavailable;
+  return grpc::Status(static_cast<grpc::StatusCode>(code), error.message);
+}
+
+// Errors from the leader come back as "code: message" inside a transport.remote error.
+Error remote_error(const Error& error) {
+  if (error.code != "transport.remote") return error;
+  auto sep = error.message.find(": ");
+  if (sep == std::string::npos) return error;
+  return make_error(error.message.substr(0, sep), error.message.substr(sep + 2));
+}
+
+Deadline deadline_of(const grpc::ServerContext* ctx) {
+  const auto now_sys = std::chrono::system_clock::now();
+  const auto now = std::chrono::steady_clock::now();
+  auto d = ctx->deadline();
+  if (d <= now_sys || d - now_sys > std::chrono::hours(1)) return now + kDefaultRequestTimeout;
+  return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(d - now_sys);
+}
+
+Result<std::string> read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("api.tls", std::string("cannot read ") + what + " '" + path + "'");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The handlers, callable both from gRPC and for requests forwarded by followers.
+class Handlers {
+ public:
+  Handlers(server::Member& member, size_t max_request_bytes) : member_(member), max_request_bytes_(max_request_bytes) {}
+
+  Status range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* resp, Deadline deadline) {
+    auto r = member_.range(to_range_op(req), req.serializable(), deadline);
+    if (!r) return r.error();
+    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
+    fill_range(r->result, r->values, resp);
+    return Status::Ok();
+  }
+
+  Status put(const etcdserverpb::PutRequest& req, etcdserverpb::PutResponse* resp, Deadline deadline) {
+    if (auto st = check_size(req.ByteSizeLong()); !st) return st;
+    auto r = member_.write(to_write(req), deadline);
+    if (!r) return r.error();
+    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
+    if (auto* p = std::get_if<mvcc::PutResult>(&r->result.result)) fill_put(*p, r->values, resp);
+    return Status::Ok();
+  }
+
+  Status delete_range(const etcdserverpb::DeleteRangeRequest& req, etcdserverpb::DeleteRangeResponse* resp,
+                      Deadline deadline) {
+    if (auto st = check_size(req.ByteSizeLong()); !st) return st;
+    auto r = member_.write(to_write(req), deadline);
+    if (!r) return r.error();
+    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
+    if (auto* d = std::get_if<mvcc::DeleteRangeResult>(&r->result.result)) fill_delete(*d, r->values, resp);
+    return Status::Ok();
+  }
+
+  Status txn(const etcdserverpb::TxnRequest& req, etcdserverpb::TxnResponse* resp, Deadline deadline) {
+    if (auto st = check_size(req.ByteSizeLong()); !st) return st;
+    auto r = member_.write(to_write(req), deadline);
+    if (!r) return r.error();
+    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
+    if (auto* t = std::get_if<mvcc::TxnResult>(&r->result.result)) fill_txn(*t, r->values, resp);
+    return Status::Ok();
+  }
+
+  Status compact(const etcdserverpb::CompactionRequest& req, etcdserverpb::CompactionResponse* resp,
+                 Deadline deadline) {
+    auto r = member_.write(to_write(req), deadline);
+    if (!r) return r.error();
+    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
+    return Status::Ok();
+  }
+
+  // Serves a request forwarded by a follower: the same handlers, never forwarded again.
+  Result<std::string> forwarded(const std::string& method, const std::string& body) {
+    const auto deadline = std::chrono::steady_clock::now() + kDefaultRequestTimeout;
+    if (method == "api.KV.Range") return run<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse>(body, deadline, &Handlers::range);
+    if (method == "api.KV.Put") return run<etcdserverpb::PutRequest, etcdserverpb::PutResponse>(body, deadline, &Handlers::put);
+    if (method == "api.KV.DeleteRange") {
+      return run<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse>(body, deadline, &Handlers::delete_range);
+    }
+    if (method == "api.KV.Txn") return run<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse>(body, deadline, &Handlers::txn);
+    if (method == "api.KV.Compact") {
+      return run<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse>(body, deadline, &Handlers::compact);
+    }
+    return make_error("api.unknown_method", "unknown forwarded method '" + method + "'");
+  }
+
+  // Serves locally when this member can, otherwise forwards to the leader.
+  template <class Req, class Resp>
+  grpc::Status serve(const grpc::ServerContext* ctx, const char* method, const Req& req, Resp* resp, bool needs_leader,
+                     Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
+    const Deadline deadline = deadline_of(ctx);
+    for (;;) {
+      if (!needs_leader || member_.status().is_leader) {
+        auto st = (this->*handler)(req, resp, deadline);
+        if (st) return grpc::Status::OK;
+        if (!mvcc::is(st.error(), server::kNotLeader)) return to_status(st.error());
+        resp->Clear();  // lost leadership meanwhile: forward instead
+      }
+      auto r = member_.call_leader(std::string("api.") + method, req.SerializeAsString(), deadline);
+      if (r) {
+        if (!resp->ParseFromString(*r)) return grpc::Status(grpc::StatusCode::INTERNAL, "malformed leader response");
+        return grpc::Status::OK;
+      }
+      Error e = remote_error(r.error());
+      // The leader changed between our look and its answer: try again with the new one.
+      if ((mvcc::is(e, server::kNotLeader)) && std::chrono::steady_clock::now() < deadline) continue;
+      return to_status(e);
+    }
+  }
+
+  server::Member& member() { return member_; }
+
+ private:
+  Status check_size(size_t bytes) const {
+    if (bytes > max_request_bytes_) return mvcc::make_error(mvcc::kRequestTooLarge);
+    return Status::Ok();
+  }
+
+  template <class Req, class Resp>
+  Result<std::string> run(const std::string& body, Deadline deadline, Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
+    Req req;
+    if (!req.ParseFromString(body)) return make_error("api.malformed", "malformed forwarded request");
+    Resp resp;
+    if (auto st = (this->*handler)(req, &resp, deadline); !st) return st.error();
+    return resp.SerializeAsString();
+  }
+
+  server::Member& member_;
+  size_t max_request_bytes_;
+};
+
+class KvService final : public etcdserverpb::KV::Service {
+ public:
+  explicit KvService(Handlers& h) : h_(h) {}
+  grpc::Status Range(grpc::ServerContext* ctx, const etcdserverpb::RangeRequest* req,
+                     etcdserverpb::RangeResponse* resp) override {
+    return h_.serve(ctx, "KV.Range", *req, resp, !req->serializable(), &Handlers::range);
+  }
+  grpc::Status Put(grpc::ServerContext* ctx, const etcdserverpb::PutRequest* req,
+                   etcdserverpb::PutResponse* resp) override {
+    return h_.serve(ctx, "KV.Put", *req, resp, true, &Handlers::put);
+  }
+  grpc::Status DeleteRange(grpc::ServerContext* ctx, const etcdserverpb::DeleteRangeRequest* req,
+                           etcdserverpb::DeleteRangeResponse* resp) override {
+    return h_.serve(ctx, "KV.DeleteRange", *req, resp, true, &Handlers::delete_range);
+  }
+  grpc::Status Txn(grpc::ServerContext* ctx, const etcdserverpb::TxnRequest* req,
+                   etcdserverpb::TxnResponse* resp) override {
+    return h_.serve(ctx, "KV.Txn", *req, resp, true, &Handlers::txn);
+  }
+  grpc::Status Compact(grpc::ServerContext* ctx, const etcdserverpb::CompactionRequest* req,
+                       etcdserverpb::CompactionResponse* resp) override {
+    return h_.serve(ctx, "KV.Compact", *req, resp, true, &Handlers::compact);
+  }
+
+ private:
+  Handlers& h_;
+};
+
+class MaintenanceService final : public etcdserverpb::Maintenance::Service {
+ public:
+  MaintenanceService(Handlers& h, std::string version) : h_(h), version_(std::move(version)) {}
+  grpc::Status Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
+                      etcdserverpb::StatusResponse* resp) override {
+    auto& m = h_.member();
+    const auto st = m.status();
+    fill_header(resp->mutable_header(), st, st.revision);
+    resp->set_version(version_);
+    const auto bytes = static_cast<int64_t>(m.data_bytes());
+    resp->set_dbsize(bytes);
+    resp->set_dbsizeinuse(bytes);
+    resp->set_leader(st.leader);
+    resp->set_raftindex(st.commit);
+    resp->set_raftterm(st.term);
+    resp->set_raftappliedindex(st.applied);
+    if (st.leader == 0) resp->add_errors(std::string(server::kNoLeader.message));
+    return grpc::Status::OK;
+  }
+
+ private:
+  Handlers& h_;
+  std::string version_;
+};
+
+class ClusterService final : public etcdserverpb::Cluster::Service {
+ public:
+  explicit ClusterService(Handlers& h) : h_(h) {}
+  grpc::Status MemberList(grpc::ServerContext* ctx, const etcdserverpb::MemberListRequest*,
+                          etcdserverpb::MemberListResponse* resp) override {
+    auto& m = h_.member();
+    const auto st = m.status();
+    fill_header(resp->mutable_header(), st, st.revision);
+    const auto deadline = std::min(deadline_of(ctx), std::chrono::steady_clock::now() + std::chrono::seconds(2));
+    for (const auto& info : m.members(deadline)) {
+      auto* out = resp->add_members();
+      out->set_id(info.id);
+      out->set_name(info.name);
+      out->add_peerurls(info.peer_url);
+      for (const auto& u : info.client_urls) out->add_clienturls(u);
+      out->set_islearner(!info.voter);
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  Handlers& h_;
+};
+
+class Server final : public EtcdApiServer {
+ public:
+  Server(server::Member& member, ApiServerOptions options)
+      : options_(std::move(options)),
+        handlers_(member, options_.max_request_bytes),
+        kv_(handlers_),
+        maintenance_(handlers_, options_.version),
+        cluster_(handlers_) {}
+
+  ~Server() override { shutdown(); }
+
+  etsecd::Status start() {
+    std::shared_ptr<grpc::ServerCredentials> creds;
+    if (options_.tls) {
+      auto cert = read_file(options_.cert_file, "client certificate");
+      if (!cert) return cert.error();
+      auto key = read_file(options_.key_file, "client key");
+      if (!key) return key.error();
+      grpc::SslServerCredentialsOptions o(options_.client_cert_auth
+                                              ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                              : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+      if (!options_.trusted_ca_file.empty()) {
+        auto ca = read_file(options_.trusted_ca_file, "trusted CA");
+        if (!ca) return ca.error();
+        o.pem_root_certs = *ca;
+      }
+      o.pem_key_cert_pairs.push_back({*key, *cert});
+      creds = grpc::SslServerCredentials(o);
+    } else {
+      creds = grpc::InsecureServerCredentials();
+    }
+    grpc::ServerBuilder builder;
+    ports_.resize(options_.listen_addresses.size());
+    for (size_t i = 0; i < options_.listen_addresses.size(); ++i) {
+      builder.AddListeningPort(options_.listen_addresses[i], creds, &ports_[i]);
+    }
+    builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_request_bytes + kGrpcOverheadBytes));
+    builder.SetMaxSendMessageSize(INT32_MAX);
+    builder.RegisterService(&kv_);
+    builder.RegisterService(&maintenance_);
+    builder.RegisterService(&cluster_);
+    server_ = builder.BuildAndStart();
+    if (!server_) return make_error("api.listen", "cannot start the client API server");
+    for (size_t i = 0; i < ports_.size(); ++i) {
+      if (ports_[i] == 0) {
+        return make_error("api.listen", "cannot listen for clients on '" + options_.listen_addresses[i] + "'");
+      }
+    }
+    handlers_.member().set_forward_handler(
+        [this](const std::string& method, const std::string& body) { return handlers_.forwarded(method, body); });
+    return etsecd::Status::Ok();
+  }
+
+  std::vector<int> bound_ports() const override { return ports_; }
+
+  void shutdown() override {
+    if (!server_) return;
+    handlers_.member().set_forward_handler(nullptr);
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_.reset();
+  }
+
+ private:
+  ApiServerOptions options_;
+  Handlers handlers_;
+  KvService kv_;
+  MaintenanceService maintenance_;
+  ClusterService cluster_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<int> ports_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EtcdApiServer>> EtcdApiServer::start(server::Member& member, ApiServerOptions options) {
+  auto s = std::make_unique<Server>(member, std::move(options));
+  if (auto st = s->start(); !st) return st.error();
+  return std::unique_ptr<EtcdApiServer>(std::move(s));
+}
+
+}  // namespace etsecd::api
