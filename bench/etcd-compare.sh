@@ -96,7 +96,7 @@ perf() {  # ENDPOINTS TLS... -> "PASS <w/s>" or "FAIL <w/s>"
   local verdict=FAIL
   grep -q '^PASS' <<<"$(grep -E '^(PASS|FAIL)' <<<"$out" | tail -1)" && verdict=PASS
   local tput
-  tput=$(grep -oE 'Throughput is [0-9]+' <<<"$out" | grep -oE '[0-9]+' || echo 0)
+  tput=$(grep -oE '[0-9]+ writes/s' <<<"$out" | head -1 | grep -oE '[0-9]+' || echo 0)
   echo "$verdict ${tput:-0}"
 }
 echo "== etcdctl check perf --load=m: etcd" >&2
