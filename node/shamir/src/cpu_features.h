@@ -1,0 +1,11 @@
+#pragma once
+// What the running CPU (and OS, for the AVX register state) supports.
+
+namespace etsecd::shamir::cpu {
+
+inline bool has_ssse3() { return __builtin_cpu_supports("ssse3") != 0; }
+inline bool has_sse42() { return __builtin_cpu_supports("sse4.2") != 0; }
+inline bool has_avx2() { return __builtin_cpu_supports("avx2") != 0; }
+inline bool has_gfni_avx2() { return has_avx2() && __builtin_cpu_supports("gfni") != 0; }
+
+}  // namespace etsecd::shamir::cpu
