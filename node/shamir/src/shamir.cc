@@ -23,33 +23,67 @@ constexpr size_t kCoefficientBudget = 16 * 1024;
 constexpr size_t kChunkAlign = 128;  // one unrolled SIMD iteration
 
 // Lagrange weights for evaluating at `at` the polynomial through (xs[i], y_i), i < k:
-// w_i = prod_{j != i} (at - x_j) / (x_i - x_j); subtraction is XOR in GF(2^8).
+// w_i = prod_{j != i} (at - x_j) / (x_i - x_j); subtraction is XOR in GF(2^8). The k denominators are
+// inverted together with one field inversion (Montgomery's trick), which keeps small values cheap.
 void lagrange_weights(std::span<const ShareView> shares, unsigned k, uint8_t at, uint8_t* weights) {
+  std::array<uint8_t, 256> numerator;
+  std::array<uint8_t, 256> denominator;
+  std::array<uint8_t, 256> prefix;  // prefix[i] = denominator[0] * ... * denominator[i-1]
+  uint8_t running = 1;
   for (unsigned i = 0; i < k; ++i) {
-    uint8_t numerator = 1;
-    uint8_t denominator = 1;
+    uint8_t num = 1;
+    uint8_t den = 1;
     for (unsigned j = 0; j < k; ++j) {
       if (j == i) continue;
-      numerator = gf::mul(numerator, static_cast<uint8_t>(at ^ shares[j].x));
-      denominator = gf::mul(denominator, static_cast<uint8_t>(shares[i].x ^ shares[j].x));
+      num = gf::mul(num, static_cast<uint8_t>(at ^ shares[j].x));
+      den = gf::mul(den, static_cast<uint8_t>(shares[i].x ^ shares[j].x));
     }
-    weights[i] = gf::mul(numerator, gf::inv(denominator));
+    numerator[i] = num;
+    denominator[i] = den;
+    prefix[i] = running;
+    running = gf::mul(running, den);
   }
+  uint8_t inverse_of_rest = gf::inv(running);  // 1 / (denominator[0] * ... * denominator[i])
+  for (unsigned i = k; i-- > 0;) {
+    weights[i] = gf::mul(numerator[i], gf::mul(inverse_of_rest, prefix[i]));
+    inverse_of_rest = gf::mul(inverse_of_rest, denominator[i]);
+  }
+}
+
+// A member combines with the same set of peers value after value, so the last weights computed on this
+// thread are kept; for small values they would otherwise cost more than the interpolation itself.
+// The key (the xs and the point) is public, so looking it up leaks nothing.
+const uint8_t* weights_for(std::span<const ShareView> shares, unsigned k, uint8_t at) {
+  struct Cache {
+    unsigned k = 0;
+    uint8_t at = 0;
+    std::array<uint8_t, 256> xs;
+    std::array<uint8_t, 256> weights;
+  };
+  thread_local Cache cache;
+  bool hit = cache.k == k && cache.at == at;
+  for (unsigned i = 0; hit && i < k; ++i) hit = cache.xs[i] == shares[i].x;
+  if (!hit) {
+    lagrange_weights(shares, k, at, cache.weights.data());
+    for (unsigned i = 0; i < k; ++i) cache.xs[i] = shares[i].x;
+    cache.k = k;
+    cache.at = at;
+  }
+  return cache.weights.data();
 }
 
 // Evaluates the polynomial through the first k shares at `at` into out (out.size() == share length).
 void interpolate(std::span<const ShareView> shares, unsigned k, uint8_t at, uint8_t* out) {
-  std::array<uint8_t, 256> weights{};
-  std::array<const uint8_t*, 256> rows{};
-  lagrange_weights(shares, k, at, weights.data());
+  std::array<const uint8_t*, 256> rows;
+  const uint8_t* weights = weights_for(shares, k, at);
   for (unsigned i = 0; i < k; ++i) rows[i] = shares[i].y.data();
-  kernels::active().lin_comb(weights.data(), rows.data(), k, out, shares[0].y.size());
+  kernels::active().lin_comb(weights, rows.data(), k, out, shares[0].y.size());
 }
 
 void split_unchecked(std::span<const uint8_t> secret, unsigned k, std::span<const uint8_t> xs,
                      RandomSource& rng, uint8_t* const* outputs) {
   alignas(64) std::array<uint8_t, kCoefficientBudget> coefficients;
-  std::array<const uint8_t*, 256> rows{};
+  std::array<const uint8_t*, 256> rows;
   const kernels::Kernels& kern = kernels::active();
   const size_t chunk = split_chunk_bytes(k);
   for (size_t offset = 0; offset < secret.size(); offset += chunk) {
@@ -59,7 +93,7 @@ void split_unchecked(std::span<const uint8_t> secret, unsigned k, std::span<cons
     for (unsigned d = 1; d < k; ++d) rows[d] = coefficients.data() + (d - 1) * m;
     for (size_t i = 0; i < xs.size(); ++i) kern.eval(xs[i], rows.data(), k, outputs[i] + offset, m);
   }
-  OPENSSL_cleanse(coefficients.data(), coefficients.size());
+  OPENSSL_cleanse(coefficients.data(), std::min(secret.size(), chunk) * (k - 1));
 }
 
 }  // namespace
@@ -73,7 +107,7 @@ Result<std::vector<Share>> split(std::span<const uint8_t> secret, unsigned k, st
                                  RandomSource& rng) {
   if (Status s = validate::split_params(k, xs); !s) return s.error();
   std::vector<Share> shares(xs.size());
-  std::array<uint8_t*, 256> outputs{};
+  std::array<uint8_t*, 256> outputs;
   for (size_t i = 0; i < xs.size(); ++i) {
     shares[i].x = xs[i];
     shares[i].y.resize(secret.size());
@@ -89,7 +123,7 @@ Status split_into(std::span<const uint8_t> secret, unsigned k, std::span<const u
   if (outputs.size() != xs.size()) {
     return make_error("shamir.length_mismatch", "split_into needs one output buffer per x coordinate");
   }
-  std::array<uint8_t*, 256> out{};
+  std::array<uint8_t*, 256> out;
   for (size_t i = 0; i < xs.size(); ++i) {
     if (outputs[i].size() != secret.size()) {
       return make_error("shamir.length_mismatch", "output buffer " + std::to_string(i) +
@@ -139,8 +173,8 @@ Status repair_into(std::span<const ShareView> shares, unsigned k, uint8_t new_x,
 
 Result<bool> consistent(std::span<const ShareView> shares, unsigned k) {
   if (Status s = validate::shares(shares, k, shares.size()); !s) return s.error();
-  std::array<uint8_t, 256> weights{};
-  std::array<const uint8_t*, 256> rows{};
+  std::array<uint8_t, 256> weights;
+  std::array<const uint8_t*, 256> rows;
   alignas(64) std::array<uint8_t, 4096> expected;
   const size_t length = shares[0].y.size();
   uint8_t difference = 0;  // accumulated without early exit: where a share deviates stays private
@@ -153,7 +187,7 @@ Result<bool> consistent(std::span<const ShareView> shares, unsigned k) {
       for (size_t j = 0; j < m; ++j) difference |= static_cast<uint8_t>(expected[j] ^ shares[extra].y[offset + j]);
     }
   }
-  OPENSSL_cleanse(expected.data(), expected.size());
+  OPENSSL_cleanse(expected.data(), std::min(length, expected.size()));
   return difference == 0;
 }
 
