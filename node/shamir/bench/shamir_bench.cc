@@ -122,8 +122,15 @@ struct Case {
 };
 
 Case make_case(unsigned k, unsigned n, size_t len, RandomSource& rng) {
-  Case c{k, n, len, {}, std::vector<uint8_t>(len), std::vector<std::vector<uint8_t>>(n, std::vector<uint8_t>(len)),
-         std::vector<uint8_t>(len), std::vector<uint8_t>(n * len, 1), std::vector<uint8_t>(n * len)};
+  Case c{k,
+         n,
+         len,
+         {},
+         std::vector<uint8_t>(len),
+         std::vector<std::vector<uint8_t>>(n, std::vector<uint8_t>(len)),
+         std::vector<uint8_t>(len),
+         std::vector<uint8_t>(n * len, 1),
+         std::vector<uint8_t>(n * len)};
   for (unsigned i = 0; i < n; ++i) c.xs.push_back(static_cast<uint8_t>(i + 1));
   rng.fill(c.secret);
   return c;
@@ -144,11 +151,13 @@ double time_combine(Case& c) {
 }
 
 double time_gfshare_split(Case& c) {
-  gfshare_ctx* ctx = gfshare_ctx_init_enc(c.xs.data(), c.n, static_cast<unsigned char>(c.k), static_cast<unsigned>(c.len));
+  gfshare_ctx* ctx =
+      gfshare_ctx_init_enc(c.xs.data(), c.n, static_cast<unsigned char>(c.k), static_cast<unsigned>(c.len));
   require(ctx != nullptr, "gfshare_ctx_init_enc");
   auto run = [&] {
     gfshare_ctx_enc_setsecret(ctx, c.secret.data());
-    for (unsigned i = 0; i < c.n; ++i) gfshare_ctx_enc_getshare(ctx, static_cast<unsigned char>(i), c.shares[i].data());
+    for (unsigned i = 0; i < c.n; ++i)
+      gfshare_ctx_enc_getshare(ctx, static_cast<unsigned char>(i), c.shares[i].data());
   };
   const double t = time_per_call(run);
   gfshare_ctx_free(ctx);
@@ -157,15 +166,18 @@ double time_gfshare_split(Case& c) {
 
 double time_gfshare_combine(Case& c) {
   // Fresh libgfshare shares (its field differs from ours, so ours cannot be fed to it).
-  gfshare_ctx* enc = gfshare_ctx_init_enc(c.xs.data(), c.n, static_cast<unsigned char>(c.k), static_cast<unsigned>(c.len));
+  gfshare_ctx* enc =
+      gfshare_ctx_init_enc(c.xs.data(), c.n, static_cast<unsigned char>(c.k), static_cast<unsigned>(c.len));
   gfshare_ctx_enc_setsecret(enc, c.secret.data());
-  for (unsigned i = 0; i < c.n; ++i) gfshare_ctx_enc_getshare(enc, static_cast<unsigned char>(i), c.shares[i].data());
+  for (unsigned i = 0; i < c.n; ++i)
+    gfshare_ctx_enc_getshare(enc, static_cast<unsigned char>(i), c.shares[i].data());
   gfshare_ctx_free(enc);
   std::vector<uint8_t> nrs(c.xs.end() - c.k, c.xs.end());
   gfshare_ctx* dec = gfshare_ctx_init_dec(nrs.data(), c.k, static_cast<unsigned>(c.len));
   require(dec != nullptr, "gfshare_ctx_init_dec");
   auto run = [&] {
-    for (unsigned i = 0; i < c.k; ++i) gfshare_ctx_dec_giveshare(dec, static_cast<unsigned char>(i), c.shares[c.n - c.k + i].data());
+    for (unsigned i = 0; i < c.k; ++i)
+      gfshare_ctx_dec_giveshare(dec, static_cast<unsigned char>(i), c.shares[c.n - c.k + i].data());
     gfshare_ctx_dec_extract(dec, c.out.data());
   };
   run();
@@ -213,7 +225,8 @@ void tools_reference(RandomSource& rng) {
     std::ofstream out(base, std::ios::binary);
     out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
   }
-  std::printf("\nReference: libgfshare's gfsplit/gfcombine tools on a 64 MiB file, (k,n)=(3,5), page cache warm\n");
+  std::printf(
+      "\nReference: libgfshare's gfsplit/gfcombine tools on a 64 MiB file, (k,n)=(3,5), page cache warm\n");
   const double split_t = run_timed({"gfsplit", "-n", "3", "-m", "5", base, base});
   std::vector<std::string> parts;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -235,8 +248,15 @@ void tools_reference(RandomSource& rng) {
     std::printf("  gfsplit/gfcombine unavailable or failed (install libgfshare-bin)\n");
   }
   // etsecd on the same 64 MiB value, in memory.
-  Case c{3, 5, kFile, {1, 2, 3, 4, 5}, std::move(data), std::vector<std::vector<uint8_t>>(5, std::vector<uint8_t>(kFile)),
-         std::vector<uint8_t>(kFile), {}, {}};
+  Case c{3,
+         5,
+         kFile,
+         {1, 2, 3, 4, 5},
+         std::move(data),
+         std::vector<std::vector<uint8_t>>(5, std::vector<uint8_t>(kFile)),
+         std::vector<uint8_t>(kFile),
+         {},
+         {}};
   const double ours_split = time_split(c, rng);
   const double ours_combine = time_combine(c);
   std::printf("  etsecd in memory: split %8.1f MB/s, combine %8.1f MB/s\n", mbps(kFile, ours_split),
@@ -253,8 +273,9 @@ int main() {
 
   std::printf("etsecd shamir benchmark: GF backend %s, CRC backend %s\n", name(active_gf_backend()),
               name(active_crc_backend()));
-  std::printf("Throughput in MB/s of secret bytes; ratio = etsecd speed / peer speed; \"of memcpy\" = time of a\n"
-              "memcpy of the bytes the operation writes (split: n*len) or reads (combine: k*len) / etsecd time.\n\n");
+  std::printf(
+      "Throughput in MB/s of secret bytes; ratio = etsecd speed / peer speed; \"of memcpy\" = time of a\n"
+      "memcpy of the bytes the operation writes (split: n*len) or reads (combine: k*len) / etsecd time.\n\n");
 
   const std::vector<std::pair<unsigned, unsigned>> params{{3, 5}, {5, 9}};
   const std::vector<size_t> sizes{64, 1024, 64 * 1024, 1024 * 1024};
@@ -279,8 +300,8 @@ int main() {
     }
   }
 
-  std::printf("%-8s %-6s %-7s %12s %12s %9s %12s %10s\n", "op", "(k,n)", "size", "etsecd MB/s", "gfshare MB/s",
-              "ratio", "memcpy MB/s", "of memcpy");
+  std::printf("%-8s %-6s %-7s %12s %12s %9s %12s %10s\n", "op", "(k,n)", "size", "etsecd MB/s",
+              "gfshare MB/s", "ratio", "memcpy MB/s", "of memcpy");
   for (const Row& r : rows) {
     std::printf("%-8s (%u,%u)  %-7s %12.1f %12.1f %8.1fx %12.1f %9.2fx\n", r.op.c_str(), r.k, r.n,
                 size_label(r.len).c_str(), mbps(r.len, r.ours), mbps(r.len, r.peer), r.peer / r.ours,
@@ -295,13 +316,14 @@ int main() {
     result(r.op + "_vs_memcpy_" + tag, r.memcpy_s / r.ours, "x");
   }
 
-  std::printf("\nWhat bounds split: time per value split into the CSPRNG alone ((k-1)*len bytes) and the field\n"
-              "arithmetic alone (split with a source that leaves the coefficient buffer untouched).\n");
-  std::printf("%-6s %-7s %11s %11s %11s %9s %9s\n", "(k,n)", "size", "split us", "csprng us", "arith us", "csprng%",
-              "arith%");
+  std::printf(
+      "\nWhat bounds split: time per value split into the CSPRNG alone ((k-1)*len bytes) and the field\n"
+      "arithmetic alone (split with a source that leaves the coefficient buffer untouched).\n");
+  std::printf("%-6s %-7s %11s %11s %11s %9s %9s\n", "(k,n)", "size", "split us", "csprng us", "arith us",
+              "csprng%", "arith%");
   for (const Breakdown& b : breakdown) {
-    std::printf("(%u,%u)  %-7s %11.2f %11.2f %11.2f %8.0f%% %8.0f%%\n", b.k, b.n, size_label(b.len).c_str(), b.split * 1e6,
-                b.rng * 1e6, b.arith * 1e6, 100 * b.rng / b.split, 100 * b.arith / b.split);
+    std::printf("(%u,%u)  %-7s %11.2f %11.2f %11.2f %8.0f%% %8.0f%%\n", b.k, b.n, size_label(b.len).c_str(),
+                b.split * 1e6, b.rng * 1e6, b.arith * 1e6, 100 * b.rng / b.split, 100 * b.arith / b.split);
     if (b.len == 64 * 1024) {
       const std::string tag = std::to_string(b.k) + "of" + std::to_string(b.n) + "_64KiB";
       result("csprng_share_of_split_" + tag, 100 * b.rng / b.split, "%");

@@ -9,9 +9,7 @@ namespace etsecd::shamir::gf {
 
 constexpr uint8_t kReduction = 0x1B;  // x^8 = x^4 + x^3 + x + 1
 
-constexpr uint8_t xtime(uint8_t a) {
-  return static_cast<uint8_t>((a << 1) ^ (kReduction & (0u - (a >> 7))));
-}
+constexpr uint8_t xtime(uint8_t a) { return static_cast<uint8_t>((a << 1) ^ (kReduction & (0u - (a >> 7)))); }
 
 constexpr uint8_t mul(uint8_t a, uint8_t b) {
   uint8_t product = 0;

@@ -32,8 +32,12 @@ ETSECD_AVX2_INLINE __m256i mul(__m256i v, const Tables& t) {
   return _mm256_xor_si256(_mm256_shuffle_epi8(t.lo, lo), _mm256_shuffle_epi8(t.hi, hi));
 }
 
-ETSECD_AVX2_INLINE __m256i load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-ETSECD_AVX2_INLINE void store(uint8_t* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+ETSECD_AVX2_INLINE __m256i load(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+ETSECD_AVX2_INLINE void store(uint8_t* p, __m256i v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+}
 
 ETSECD_AVX2 void eval(uint8_t x, const uint8_t* const* rows, size_t count, uint8_t* out, size_t len) {
   const gf::NibbleTables nibbles = gf::nibble_tables(x);
@@ -85,7 +89,8 @@ ETSECD_AVX2 void lin_comb(const uint8_t* weights, const uint8_t* const* rows, si
   }
   for (; j + 32 <= len; j += 32) {
     __m256i a = _mm256_setzero_si256();
-    for (size_t i = 0; i < count; ++i) a = _mm256_xor_si256(a, mul(load(rows[i] + j), load_tables(nibbles[i])));
+    for (size_t i = 0; i < count; ++i)
+      a = _mm256_xor_si256(a, mul(load(rows[i] + j), load_tables(nibbles[i])));
     store(out + j, a);
   }
   portable_lin_comb_at(weights, rows, count, out, j, len);

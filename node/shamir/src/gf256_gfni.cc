@@ -12,8 +12,12 @@
 namespace etsecd::shamir::kernels {
 namespace {
 
-ETSECD_GFNI_INLINE __m256i load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-ETSECD_GFNI_INLINE void store(uint8_t* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+ETSECD_GFNI_INLINE __m256i load(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+ETSECD_GFNI_INLINE void store(uint8_t* p, __m256i v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+}
 ETSECD_GFNI_INLINE __m256i mul(__m256i v, __m256i c) { return _mm256_gf2p8mul_epi8(v, c); }
 ETSECD_GFNI_INLINE __m256i splat(uint8_t c) { return _mm256_set1_epi8(static_cast<char>(c)); }
 

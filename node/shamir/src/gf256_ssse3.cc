@@ -32,7 +32,9 @@ ETSECD_SSSE3_INLINE __m128i mul(__m128i v, const Tables& t) {
   return _mm_xor_si128(_mm_shuffle_epi8(t.lo, lo), _mm_shuffle_epi8(t.hi, hi));
 }
 
-ETSECD_SSSE3_INLINE __m128i load(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+ETSECD_SSSE3_INLINE __m128i load(const uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
 ETSECD_SSSE3_INLINE void store(uint8_t* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
 
 ETSECD_SSSE3 void eval(uint8_t x, const uint8_t* const* rows, size_t count, uint8_t* out, size_t len) {
@@ -64,7 +66,7 @@ ETSECD_SSSE3 void eval(uint8_t x, const uint8_t* const* rows, size_t count, uint
 }
 
 ETSECD_SSSE3 void lin_comb(const uint8_t* weights, const uint8_t* const* rows, size_t count, uint8_t* out,
-                          size_t len) {
+                           size_t len) {
   gf::NibbleTables nibbles[256];
   for (size_t i = 0; i < count; ++i) nibbles[i] = gf::nibble_tables(weights[i]);
   size_t j = 0;

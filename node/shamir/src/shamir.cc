@@ -126,8 +126,8 @@ Status split_into(std::span<const uint8_t> secret, unsigned k, std::span<const u
   std::array<uint8_t*, 256> out;
   for (size_t i = 0; i < xs.size(); ++i) {
     if (outputs[i].size() != secret.size()) {
-      return make_error("shamir.length_mismatch", "output buffer " + std::to_string(i) +
-                                                      " does not have the secret's length");
+      return make_error("shamir.length_mismatch",
+                        "output buffer " + std::to_string(i) + " does not have the secret's length");
     }
     out[i] = outputs[i].data();
   }
@@ -184,7 +184,8 @@ Result<bool> consistent(std::span<const ShareView> shares, unsigned k) {
       const size_t m = std::min(expected.size(), length - offset);
       for (unsigned i = 0; i < k; ++i) rows[i] = shares[i].y.data() + offset;
       kernels::active().lin_comb(weights.data(), rows.data(), k, expected.data(), m);
-      for (size_t j = 0; j < m; ++j) difference |= static_cast<uint8_t>(expected[j] ^ shares[extra].y[offset + j]);
+      for (size_t j = 0; j < m; ++j)
+        difference |= static_cast<uint8_t>(expected[j] ^ shares[extra].y[offset + j]);
     }
   }
   OPENSSL_cleanse(expected.data(), std::min(length, expected.size()));

@@ -8,7 +8,8 @@ namespace {
 
 Status distinct_nonzero(uint8_t x, std::array<bool, 256>& seen) {
   if (x == 0) return make_error("shamir.zero_x", "x coordinate 0 is reserved for the secret");
-  if (seen[x]) return make_error("shamir.duplicate_x", "x coordinate " + std::to_string(x) + " appears twice");
+  if (seen[x])
+    return make_error("shamir.duplicate_x", "x coordinate " + std::to_string(x) + " appears twice");
   seen[x] = true;
   return Status::Ok();
 }
@@ -50,9 +51,9 @@ Status shares(std::span<const ShareView> shares, unsigned k, size_t checked) {
   for (size_t i = 0; i < checked; ++i) {
     if (Status s = distinct_nonzero(shares[i].x, seen); !s) return s;
     if (shares[i].y.size() != shares[0].y.size()) {
-      return make_error("shamir.length_mismatch", "share " + std::to_string(i) + " has " +
-                                                      std::to_string(shares[i].y.size()) + " bytes, share 0 has " +
-                                                      std::to_string(shares[0].y.size()));
+      return make_error("shamir.length_mismatch",
+                        "share " + std::to_string(i) + " has " + std::to_string(shares[i].y.size()) +
+                            " bytes, share 0 has " + std::to_string(shares[0].y.size()));
     }
   }
   return Status::Ok();

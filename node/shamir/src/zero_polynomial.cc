@@ -41,7 +41,8 @@ Status ZeroPolynomial::apply(Share& share) const {
   const size_t length = coeff_.size() / (k_ - 1);
   if (share.y.size() != length) {
     return make_error("shamir.length_mismatch", "share has " + std::to_string(share.y.size()) +
-                                                    " bytes, the refresh polynomial " + std::to_string(length));
+                                                    " bytes, the refresh polynomial " +
+                                                    std::to_string(length));
   }
   // y + sum_{d>=1} c_d x^d is a Horner evaluation with y as the constant row, computed in place.
   std::array<const uint8_t*, 256> rows{};

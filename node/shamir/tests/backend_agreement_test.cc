@@ -26,8 +26,9 @@ const kernels::Kernels& kernels_for(GfBackend b) {
 }
 
 TEST_CASE("dispatch picks the fastest supported backend") {
-  MESSAGE("GF backends on this CPU: " << supported_gf_backends().size() << ", active: "
-                                      << name(active_gf_backend()) << ", CRC: " << name(active_crc_backend()));
+  MESSAGE("GF backends on this CPU: " << supported_gf_backends().size()
+                                      << ", active: " << name(active_gf_backend())
+                                      << ", CRC: " << name(active_crc_backend()));
   CHECK(supported_gf_backends().front() == GfBackend::kPortable);
   CHECK(active_gf_backend() == supported_gf_backends().back());
   CHECK_FALSE(select_gf_backend(static_cast<GfBackend>(99)).ok());

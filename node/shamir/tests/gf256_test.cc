@@ -1,10 +1,11 @@
 // The scalar field helpers and every kernel against the naive reference multiplication.
 
+#include "gf256.h"
+
 #include <doctest/doctest.h>
 
 #include <array>
 
-#include "gf256.h"
 #include "gf256_kernels.h"
 #include "test_util.h"
 
@@ -31,7 +32,8 @@ TEST_CASE("FIPS-197 multiplication examples hold for the reference") {
 
 TEST_CASE("every non-zero element has an inverse") {
   CHECK(gf::inv(0) == 0);
-  for (unsigned a = 1; a < 256; ++a) CHECK(ref_mul(static_cast<uint8_t>(a), gf::inv(static_cast<uint8_t>(a))) == 1);
+  for (unsigned a = 1; a < 256; ++a)
+    CHECK(ref_mul(static_cast<uint8_t>(a), gf::inv(static_cast<uint8_t>(a))) == 1);
 }
 
 TEST_CASE("nibble tables reproduce multiplication by their constant") {

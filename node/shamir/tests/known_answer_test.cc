@@ -32,8 +32,8 @@ std::vector<uint8_t> kat_secret(size_t n) {
 
 // Re-derives split() from its documented contract: per chunk of split_chunk_bytes(k), one fill of
 // (k-1) rows; share byte = sum_d coeff_d * x^d with coeff_0 = secret byte.
-std::vector<Share> reference_split(const std::vector<uint8_t>& secret, unsigned k, const std::vector<uint8_t>& xs,
-                                   uint64_t seed) {
+std::vector<Share> reference_split(const std::vector<uint8_t>& secret, unsigned k,
+                                   const std::vector<uint8_t>& xs, uint64_t seed) {
   auto rng = make_deterministic(seed);
   std::vector<Share> shares;
   for (uint8_t x : xs) shares.push_back(Share{x, std::vector<uint8_t>(secret.size())});

@@ -56,7 +56,8 @@ std::vector<uint8_t> secret_b() {
 }
 
 TEST_CASE("k-1 shares are independent of the secret (chi-square, alpha = 1e-6)") {
-  const double statistic = chi_square(pair_histogram(secret_a(), 3, 1001), pair_histogram(secret_b(), 3, 2002));
+  const double statistic =
+      chi_square(pair_histogram(secret_a(), 3, 1001), pair_histogram(secret_b(), 3, 2002));
   const double limit = critical_value(kCells - 1);
   MESSAGE("chi-square " << statistic << " vs critical " << limit << " (df 65535)");
   CHECK(statistic < limit);
@@ -64,7 +65,8 @@ TEST_CASE("k-1 shares are independent of the secret (chi-square, alpha = 1e-6)")
 
 TEST_CASE("control: the same test detects dependence when the shares determine the secret") {
   // With k = 2, two shares are a full set, so their joint distribution depends on the secret.
-  const double statistic = chi_square(pair_histogram(secret_a(), 2, 1001), pair_histogram(secret_b(), 2, 2002));
+  const double statistic =
+      chi_square(pair_histogram(secret_a(), 2, 1001), pair_histogram(secret_b(), 2, 2002));
   const double limit = critical_value(kCells - 1);
   MESSAGE("control chi-square " << statistic << " vs critical " << limit);
   CHECK(statistic > 10 * limit);

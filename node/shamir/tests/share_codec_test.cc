@@ -1,8 +1,9 @@
 // The share encoding: round trips, and every kind of damage is rejected with its own error.
 
+#include "etsecd/shamir/share_codec.h"
+
 #include <doctest/doctest.h>
 
-#include "etsecd/shamir/share_codec.h"
 #include "test_util.h"
 
 namespace etsecd::shamir {
@@ -62,7 +63,8 @@ TEST_CASE("decoded shares combine") {
 TEST_CASE("every truncation is rejected") {
   const std::vector<uint8_t> bytes = sample_encoding();
   CHECK(decode_error({}) == "codec.truncated");
-  for (size_t n = 1; n < bytes.size(); ++n) CHECK(decode_error(std::span(bytes).first(n)) == "codec.truncated");
+  for (size_t n = 1; n < bytes.size(); ++n)
+    CHECK(decode_error(std::span(bytes).first(n)) == "codec.truncated");
 }
 
 TEST_CASE("trailing bytes are a length error") {

@@ -40,9 +40,10 @@ void check_reconstructs(const std::vector<Share>& shares, unsigned k, const std:
 }
 
 size_t pick_length(std::mt19937_64& gen, int trial) {
-  static const size_t kEdges[] = {0, 1, 2, 7, 8, 15, 16, 17, 31, 32, 33, 127, 128, 129, 4095, 4096, 4097, 8193};
+  static const size_t kEdges[] = {0,  1,  2,   7,   8,   15,   16,   17,   31,
+                                  32, 33, 127, 128, 129, 4095, 4096, 4097, 8193};
   if (trial < static_cast<int>(std::size(kEdges))) return kEdges[trial];
-  if (trial % 40 == 0) return 1024 * 1024;                  // the top of the range, a few times
+  if (trial % 40 == 0) return 1024 * 1024;                   // the top of the range, a few times
   if (trial % 10 == 0) return 65536 + gen() % (256 * 1024);  // medium values
   return gen() % 3000;
 }
