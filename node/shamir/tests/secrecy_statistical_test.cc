@@ -63,6 +63,23 @@ TEST_CASE("k-1 shares are independent of the secret (chi-square, alpha = 1e-6)")
   CHECK(statistic < limit);
 }
 
+TEST_CASE("a single share of a k=2 split is independent of the secret (chi-square, df 255, alpha = 1e-6)") {
+  auto histogram = [](const std::vector<uint8_t>& secret, uint64_t seed) {
+    std::vector<uint32_t> counts(256);
+    auto rng = make_deterministic(seed);
+    const std::vector<uint8_t> xs{1, 2};
+    for (size_t s = 0; s < 16; ++s) {
+      auto shares = split(secret, 2, xs, *rng);
+      REQUIRE(shares.ok());
+      for (uint8_t byte : (*shares)[0].y) ++counts[byte];
+    }
+    return counts;
+  };
+  const double statistic = chi_square(histogram(secret_a(), 5), histogram(secret_b(), 6));
+  MESSAGE("chi-square " << statistic << " vs critical " << critical_value(255));
+  CHECK(statistic < critical_value(255));
+}
+
 TEST_CASE("control: the same test detects dependence when the shares determine the secret") {
   // With k = 2, two shares are a full set, so their joint distribution depends on the secret.
   const double statistic =
