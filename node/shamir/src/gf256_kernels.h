@@ -2,7 +2,7 @@
 // The vector kernels every Shamir operation reduces to. Each multiplies secret byte vectors by PUBLIC
 // constants (a share's x, Lagrange weights) only, so a kernel is constant-time when its multiply is:
 // no branch and no memory index depends on the vector bytes. One implementation per instruction set;
-// backend.cc picks the best one the CPU supports at start-up.
+// gf_backend.cc picks the best one the CPU supports at start-up.
 
 #include <cstddef>
 #include <cstdint>

@@ -2,7 +2,7 @@
 // lookups into in-register nibble tables (c*v = lo[v & 15] ^ hi[v >> 4]). The shuffle selects lanes
 // inside a register, so the secret bytes index no memory. Four independent 16-byte blocks are in flight
 // per iteration to hide the shuffle latency. Built with a function-level target attribute so the rest of
-// the binary stays baseline x86-64; backend.cc calls it only when the CPU has SSSE3.
+// the binary stays baseline x86-64; gf_backend.cc calls it only when the CPU has SSSE3.
 
 #include <immintrin.h>
 
