@@ -1,5 +1,5 @@
 // GFNI kernels: VGF2P8MULB multiplies 32 pairs of field elements modulo 0x11B (the AES polynomial, the
-// field etsecd uses) in one fixed-latency instruction that touches no memory. Backend.cc
+// field etsecd uses) in one fixed-latency instruction that touches no memory. gf_backend.cc
 // calls these only when the CPU has both GFNI and AVX2 (VEX-encoded 256-bit form).
 
 #include <immintrin.h>
