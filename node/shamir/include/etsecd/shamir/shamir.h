@@ -54,6 +54,20 @@ Result<Share> repair_at(std::span<const ShareView> shares, unsigned k, uint8_t n
 // degree < k. Errors: as combine.
 Result<bool> consistent(std::span<const ShareView> shares, unsigned k);
 
+// The same operations writing into caller buffers, so hot paths (the leader splitting every value, the
+// benchmark) allocate nothing. Each output must hold exactly the secret's length and must not overlap
+// an input. Errors: as the allocating form, plus shamir.length_mismatch for a wrongly sized output.
+Status split_into(std::span<const uint8_t> secret, unsigned k, std::span<const uint8_t> xs, RandomSource& rng,
+                  std::span<const std::span<uint8_t>> outputs);
+Status combine_into(std::span<const ShareView> shares, unsigned k, std::span<uint8_t> secret_out);
+Status repair_into(std::span<const ShareView> shares, unsigned k, uint8_t new_x, std::span<uint8_t> y_out);
+
+// split draws its coefficients from `rng` chunk by chunk: the secret is cut into chunks of
+// split_chunk_bytes(k) bytes (the last may be shorter) and, for each chunk, one fill() of (k-1) rows of
+// the chunk's length gives the coefficients of x^1 .. x^(k-1). This pins the bytes a deterministic
+// source produces (known-answer tests) and keeps the coefficients of one chunk in L1 cache.
+size_t split_chunk_bytes(unsigned k);
+
 // Proactive refresh: a random polynomial with constant term 0 and degree k-1, evaluated at each
 // member's x and added to that member's share. The secret is unchanged and every share changes.
 class ZeroPolynomial {
