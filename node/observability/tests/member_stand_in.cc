@@ -12,6 +12,7 @@
 #include <string>
 
 #include "etsecd/config/describe.h"
+#include "etsecd/config/flags.h"
 #include "etsecd/config/load.h"
 #include "etsecd/log/logger.h"
 #include "etsecd/observability/http_server.h"
@@ -36,6 +37,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const std::string& w : inv->warnings) log.warn(w);
+  if (inv->action == etsecd::config::Invocation::Action::kHelp) {
+    std::fputs(etsecd::config::help_text().c_str(), stdout);
+    return 0;
+  }
+  if (inv->action == etsecd::config::Invocation::Action::kVersion) {
+    std::puts("etsecd-node stand-in (tests only)");
+    return 0;
+  }
   const etsecd::config::Config& config = inv->config;
   log.info("stand-in member starting",
            {{"member", config.name}, {"settings", etsecd::config::describe(config)}});

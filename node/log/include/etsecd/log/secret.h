@@ -56,7 +56,7 @@ class Secret {
   const T& reveal() const& { return value_; }
   T& reveal() & { return value_; }
 
-  friend bool operator==(const Secret&, const Secret&) = default;
+  // No operator==: comparing secrets belongs in constant-time code that reveals them on purpose.
 
  private:
   void wipe() {
