@@ -7,6 +7,7 @@
 
 #include "etsecd/common/result.h"
 #include "etsecd/config/config.h"
+#include "etsecd/config/fingerprint.h"  // callers of load() pass cluster_fingerprint() to the peer handshake
 #include "etsecd/config/flags.h"
 
 namespace etsecd::config {
