@@ -31,8 +31,6 @@ log::Level to_log_level(config::LogLevel l) {
   return log::Level::kInfo;
 }
 
-std::string host_port(const config::Url& url) { return url.host + ":" + std::to_string(url.port); }
-
 // Everything /metrics shows. Names follow etcd's where the meaning is the same.
 struct NodeMetrics {
   explicit NodeMetrics(metrics::Registry& r)
@@ -84,7 +82,7 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   o.fingerprint = config::cluster_fingerprint(cfg);
   o.threshold = cfg.threshold;
   o.commit_quorum = cfg.commit_quorum;
-  o.listen_peer_address = host_port(cfg.listen_peer_urls.front());
+  o.listen_peer_address = cfg.listen_peer_urls.front().host_port();
   if (cfg.peer_tls.enabled()) {
     o.peer_tls = transport::TlsFiles{cfg.peer_tls.cert_file, cfg.peer_tls.key_file, cfg.peer_tls.trusted_ca_file};
   }
@@ -108,7 +106,7 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   }
 
   api::ApiServerOptions a;
-  for (const auto& u : cfg.listen_client_urls) a.listen_addresses.push_back(host_port(u));
+  for (const auto& u : cfg.listen_client_urls) a.listen_addresses.push_back(u.host_port());
   a.tls = cfg.client_tls.enabled();
   a.cert_file = cfg.client_tls.cert_file;
   a.key_file = cfg.client_tls.key_file;

@@ -127,12 +127,14 @@ class MemberImpl final : public Member {
   Status wait_applied(uint64_t index, Deadline deadline);
 
   void post(Event ev);
-  void log(const std::string& level, const std::string& msg, const std::string& fields_json = "{}") const;
+  const log::Logger& logger() const { return *logger_; }
   std::vector<uint64_t> other_voters() const;
   Published published() const;
 
   MemberOptions options_;
   MemberMetrics metrics_;
+  std::unique_ptr<log::Logger> own_logger_;  // when options_.logger is null
+  const log::Logger* logger_ = nullptr;
   uint64_t id_ = 0;
   uint64_t cluster_id_ = 0;
   std::string fingerprint_;

@@ -54,7 +54,7 @@ void MemberImpl::dispatch(Event& ev) {
     for (const auto& bytes : in->messages) {
       auto msg = wire::decode_message(wire::as_bytes(bytes));
       if (!msg) {
-        log("warn", "dropped malformed raft message", "{\"from\":\"" + std::to_string(in->from) + "\"}");
+        logger().warn("dropped malformed raft message", {{"from", in->from}, {"error", msg.error().code}});
         continue;
       }
       if (msg->from != in->from || msg->to != id_) continue;  // the stream's identity must match
@@ -144,8 +144,8 @@ void MemberImpl::expire_waiters() {
 void MemberImpl::handle_ready(raft::Ready& rd) {
   if (auto st = log_->persist(rd.hard_state, rd.entries, rd.share_repairs); !st) fatal("persisting the raft log", st.error());
   for (const auto& c : rd.corrupt_shares) {
-    log("error", "corrupt share in the raft log; rebuilding it from other members",
-        "{\"index\":" + std::to_string(c.index) + ",\"value\":" + std::to_string(c.value) + "}");
+    logger().error("corrupt share in the raft log; rebuilding it from other members",
+                   {{"index", c.index}, {"value", c.value}});
     if (metrics_.count) metrics_.count("corrupt_shares", 1);
   }
   // Publish before sending: a vote or acknowledgement leaves this member only after other threads
@@ -251,7 +251,7 @@ void MemberImpl::fatal(const std::string& what, const Error& error) {
   // Memory and disk may now disagree; like etcd, stop rather than serve or acknowledge anything more.
   // _exit skips destructors (no flush of half-written state) and, with core dumps disabled by main(),
   // leaves no image of memory that could hold a value being split.
-  log("fatal", what + " failed", "{\"error\":\"" + error.code + "\"}");
+  logger().error("fatal: " + what + " failed", {{"error", error.code}, {"detail", error.message}});
   ::_exit(70);
 }
 

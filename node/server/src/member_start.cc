@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 
 #include "etsecd/raft/quorum.h"
 #include "etsecd/raft/secret_sharer.h"
@@ -38,31 +37,19 @@ std::string to_hex(const std::string& bytes) {
   return out;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 MemberImpl::MemberImpl(MemberOptions options, MemberMetrics metrics)
-    : options_(std::move(options)), metrics_(std::move(metrics)) {}
+    : options_(std::move(options)), metrics_(std::move(metrics)) {
+  if (options_.logger) {
+    logger_ = options_.logger;
+  } else {
+    own_logger_ = std::make_unique<log::Logger>(log::stderr_sink());
+    logger_ = own_logger_.get();
+  }
+}
 
 MemberImpl::~MemberImpl() { stop(); }
-
-void MemberImpl::log(const std::string& level, const std::string& msg, const std::string& fields_json) const {
-  if (options_.log) {
-    options_.log(level, msg, fields_json);
-    return;
-  }
-  std::cerr << "{\"level\":\"" << level << "\",\"member\":\"" << json_escape(options_.name) << "\",\"msg\":\""
-            << json_escape(msg) << "\",\"fields\":" << fields_json << "}\n";
-}
 
 Result<std::unique_ptr<Member>> Member::start(MemberOptions options, MemberMetrics metrics) {
   auto m = std::make_unique<MemberImpl>(std::move(options), std::move(metrics));
@@ -86,17 +73,19 @@ Status MemberImpl::open() {
   std::vector<uint64_t> ids;
   for (const auto& [id, p] : peers_) ids.push_back(id);
   cluster_id_ = derive_cluster_id(ids, options_.cluster_token);
-  fingerprint_ = derive_cluster_fingerprint(options_.initial_cluster, options_.cluster_token, options_.threshold,
-                                            options_.commit_quorum);
+  fingerprint_ = !options_.fingerprint.empty()
+                     ? options_.fingerprint
+                     : derive_cluster_fingerprint(options_.initial_cluster, options_.cluster_token,
+                                                  options_.threshold, options_.commit_quorum);
 
   if (auto st = open_storage(); !st) return st;
   if (auto st = create_core(); !st) return st;
   if (auto st = start_transport(); !st) return st;
   publish();
   loop_ = std::thread([this] { run_loop(); });
-  log("info", "member started",
-      "{\"id\":\"" + std::to_string(id_) + "\",\"cluster_id\":\"" + std::to_string(cluster_id_) + "\",\"quorum\":\"" +
-          json_escape(raft::describe(node_->status().quorum)) + "\"}");
+  logger().info("member started", {{"id", id_},
+                                  {"cluster_id", cluster_id_},
+                                  {"quorum", raft::describe(node_->status().quorum)}});
   return Status::Ok();
 }
 

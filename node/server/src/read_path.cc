@@ -57,9 +57,8 @@ Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint
     };
   }
   observer.on_corrupt = [this](uint64_t member, int64_t mod_revision, const char* why) {
-    log("error", "corrupt or inconsistent share detected on a read; value rebuilt from other members",
-        "{\"member\":\"" + std::to_string(member == 0 ? id_ : member) + "\",\"mod_revision\":" +
-            std::to_string(mod_revision) + ",\"why\":\"" + why + "\"}");
+    logger().error("corrupt or inconsistent share detected on a read; value rebuilt from other members",
+                   {{"member", member == 0 ? id_ : member}, {"mod_revision", mod_revision}, {"why", why}});
     if (metrics_.count) metrics_.count("corrupt_shares", 1);
   };
   const auto start = std::chrono::steady_clock::now();

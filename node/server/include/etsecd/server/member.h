@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "etsecd/common/result.h"
+#include "etsecd/log/logger.h"
 #include "etsecd/mvcc/kv.h"
 #include "etsecd/mvcc/operation.h"
 #include "etsecd/mvcc/validate.h"
@@ -48,8 +49,10 @@ struct MemberOptions {
   mvcc::Limits limits;
   std::string version;
   std::vector<std::string> advertise_client_urls;
-  // Where structured log lines go (never given values or shares). Defaults to stderr.
-  std::function<void(const std::string& level, const std::string& msg, const std::string& fields_json)> log;
+  // The settings fingerprint peers compare (config::cluster_fingerprint); derived here when empty.
+  std::string fingerprint;
+  // Structured logs (its field types cannot carry a value or a share). Defaults to stderr at info.
+  const log::Logger* logger = nullptr;
 };
 
 // Rebuilt values, keyed by the (key, mod_revision) of the put that wrote them.
