@@ -31,6 +31,9 @@ E2E_KWOK_PORT="${ETSECD_E2E_KWOK_PORT:-$((E2E_PORT_BASE + 10))}"
 # Fake nodes: NODES_PER_ZONE kwok nodes in each zone, each with its own kubernetes.io/hostname.
 E2E_ZONES="${ETSECD_E2E_ZONES:-zone-a zone-b zone-c}"
 E2E_NODES_PER_ZONE="${ETSECD_E2E_NODES_PER_ZONE:-2}"
+# Pre-made local PersistentVolumes per node (no provisioner runs), and their size.
+E2E_PVS_PER_NODE="${ETSECD_E2E_PVS_PER_NODE:-3}"
+E2E_PV_SIZE="${ETSECD_E2E_PV_SIZE:-10Gi}"
 
 # Pod and service addresses stay in 127.0.0.0/8 so nothing can ever be sent off the machine.
 # kwok hands pod IPs from E2E_POD_CIDR; the e2e agent uses its own part of 127.0.0.0/8.
