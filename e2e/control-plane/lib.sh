@@ -38,6 +38,10 @@ E2E_PV_SIZE="${ETSECD_E2E_PV_SIZE:-10Gi}"
 # Pod and service addresses stay in 127.0.0.0/8 so nothing can ever be sent off the machine.
 # kwok hands pod IPs from E2E_POD_CIDR; the e2e agent uses its own part of 127.0.0.0/8.
 E2E_POD_CIDR="${ETSECD_E2E_POD_CIDR:-127.1.0.0/16}"
+E2E_AGENT_POD_CIDR="${ETSECD_E2E_AGENT_POD_CIDR:-127.2.0.0/16}"
+# Which local executables the e2e agent runs for which images (or container commands), as
+# space-separated IMAGE-REPO=PATH pairs, e.g. "etsecd/etsecd-node=$PWD/build/release/node/etsecd-node".
+E2E_BINARIES="${ETSECD_E2E_BINARIES:-}"
 E2E_SERVICE_CIDR="${ETSECD_E2E_SERVICE_CIDR:-10.96.0.0/16}"
 
 e2e_log() { echo "e2e: $*" >&2; }
