@@ -42,7 +42,7 @@ E2E_AGENT_POD_CIDR="${ETSECD_E2E_AGENT_POD_CIDR:-127.2.0.0/16}"
 # Which local executables the e2e agent runs for which images (or container commands), as
 # space-separated IMAGE-REPO=PATH pairs, e.g. "etsecd/etsecd-node=$PWD/build/release/node/etsecd-node".
 E2E_BINARIES="${ETSECD_E2E_BINARIES:-}"
-E2E_SERVICE_CIDR="${ETSECD_E2E_SERVICE_CIDR:-10.96.0.0/16}"
+E2E_SERVICE_CIDR="${ETSECD_E2E_SERVICE_CIDR:-127.96.0.0/16}"
 
 e2e_log() { echo "e2e: $*" >&2; }
 e2e_die() {
