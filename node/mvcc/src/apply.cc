@@ -6,11 +6,14 @@
 // Readers never see a half-applied entry: they read at the published revision, and every entry this
 // apply adds to the index has a higher main revision until it is published.
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 
+#include "etsecd/mvcc/entry_codec.h"
 #include "etsecd/mvcc/errors.h"
 #include "etsecd/mvcc/store.h"
+#include "etsecd/mvcc/validate.h"
 #include "key_index.h"
 #include "range_eval.h"
 
@@ -54,6 +57,12 @@ int64_t compared_field(CompareTarget target, const IndexEntry& e) {
       break;
   }
   return 0;
+}
+
+template <class T>
+Result<OpResult> wrap(Result<T> r) {
+  if (!r) return r.error();
+  return OpResult{std::move(r.value())};
 }
 
 }  // namespace
@@ -226,12 +235,6 @@ class Store::WriteTxn {
  private:
   std::optional<TxnPlan> plan_nested(const TxnOp& txn) const { return plan(txn); }
 
-  template <class T>
-  static Result<OpResult> wrap(Result<T> r) {
-    if (!r) return r.error();
-    return OpResult{std::move(r.value())};
-  }
-
   // Reads inside the txn see its own earlier changes (etcd's write txn does too).
   int64_t read_rev() const { return changed() ? begin_ + 1 : begin_; }
   Revision next_revision() { return Revision{begin_ + 1, sub_++}; }
@@ -279,39 +282,46 @@ Result<ApplyResult> Store::apply(uint64_t index, const Operation& op, std::span<
   BackendMeta next = meta_;
   next.applied_index = index;
 
+  // The leader validated the request before proposing; checking the structure again keeps a buggy or
+  // hostile entry from producing states etcd could not (two writes of one key in a txn, say). The limits
+  // are fixed here, not configured, so every member reaches the same verdict.
+  static constexpr Limits kApplyLimits{SIZE_MAX, SIZE_MAX, kMaxEncodedTxnDepth};
+  Status structure = validate_operation(op, kApplyLimits);
+
   // Executes the operation; an error here is deterministic and leaves the index untouched.
   using Outcome = std::variant<PutResult, DeleteRangeResult, TxnResult, CompactResult, RetryNeeded>;
-  Result<Outcome> outcome = std::visit(
-      [&](const auto& o) -> Result<Outcome> {
-        using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, PutOp>) {
-          if (o.key.empty()) return make_error(kEmptyKey);
-          if (Status s = txn.check_put(o); !s) return s.error();
-          auto r = txn.put(o);
-          if (!r) return r.error();
-          return Outcome{std::move(r.value())};
-        } else if constexpr (std::is_same_v<T, DeleteRangeOp>) {
-          if (o.key.empty()) return make_error(kEmptyKey);
-          auto r = txn.delete_range(o);
-          if (!r) return r.error();
-          return Outcome{std::move(r.value())};
-        } else if constexpr (std::is_same_v<T, TxnOp>) {
-          std::optional<TxnPlan> plan = txn.plan(o);
-          if (!plan) return Outcome{RetryNeeded{}};
-          if (Status s = txn.check_branch(plan->succeeded ? o.success : o.failure, *plan); !s)
-            return s.error();
-          auto r = txn.txn(o, *plan);
-          if (!r) return r.error();
-          return Outcome{std::move(r.value())};
-        } else {
-          if (o.revision <= meta_.compact_revision) return make_error(kCompacted);
-          if (o.revision > meta_.current_revision) return make_error(kFutureRevision);
-          txn.writes().deletes = index_->compact(o.revision);
-          next.compact_revision = o.revision;
-          return Outcome{CompactResult{}};
-        }
-      },
-      op.op);
+  Result<Outcome> outcome = [&]() -> Result<Outcome> {
+    if (!structure) return structure.error();
+    return std::visit(
+        [&](const auto& o) -> Result<Outcome> {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, PutOp>) {
+            if (Status s = txn.check_put(o); !s) return s.error();
+            auto r = txn.put(o);
+            if (!r) return r.error();
+            return Outcome{std::move(r.value())};
+          } else if constexpr (std::is_same_v<T, DeleteRangeOp>) {
+            auto r = txn.delete_range(o);
+            if (!r) return r.error();
+            return Outcome{std::move(r.value())};
+          } else if constexpr (std::is_same_v<T, TxnOp>) {
+            std::optional<TxnPlan> plan = txn.plan(o);
+            if (!plan) return Outcome{RetryNeeded{}};
+            if (Status s = txn.check_branch(plan->succeeded ? o.success : o.failure, *plan); !s)
+              return s.error();
+            auto r = txn.txn(o, *plan);
+            if (!r) return r.error();
+            return Outcome{std::move(r.value())};
+          } else {
+            if (o.revision <= meta_.compact_revision) return make_error(kCompacted);
+            if (o.revision > meta_.current_revision) return make_error(kFutureRevision);
+            txn.writes().deletes = index_->compact(o.revision);
+            next.compact_revision = o.revision;
+            return Outcome{CompactResult{}};
+          }
+        },
+        op.op);
+  }();
 
   if (!outcome && (is(outcome.error(), kStorage) || is(outcome.error(), kCorrupt))) {
     return fail(outcome.error()).error();

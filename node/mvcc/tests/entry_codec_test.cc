@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <filesystem>
+
 #include "etsecd/mvcc/errors.h"
 
 using namespace etsecd::mvcc;
@@ -100,4 +103,23 @@ TEST_CASE("nesting deeper than the codec bound is refused without exhausting the
   std::string bytes("\x01\x03", 2);
   for (size_t i = 0; i < 10000; ++i) bytes += std::string("\x00\x01\x04", 3);  // 0 compares, 1 op: txn
   CHECK_FALSE(decode_operation(bytes).ok());
+}
+
+TEST_CASE("the committed fuzz seeds are valid entries in today's format") {
+  int seen = 0;
+  for (const auto& file : std::filesystem::directory_iterator(ETSECD_ENTRY_SEEDS)) {
+    CAPTURE(file.path().string());
+    std::string bytes;
+    FILE* f = std::fopen(file.path().c_str(), "rb");
+    REQUIRE(f != nullptr);
+    char buf[4096];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.append(buf, n);
+    std::fclose(f);
+    auto op = decode_operation(bytes);
+    REQUIRE_MESSAGE(op.ok(), (op.ok() ? "" : op.error().message));
+    CHECK(encode_operation(op.value()) == bytes);
+    ++seen;
+  }
+  CHECK(seen >= 6);
 }
