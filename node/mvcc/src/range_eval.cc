@@ -49,6 +49,7 @@ Result<RangeResult> evaluate_range(const KeyIndex& index, const RangeOp& op, int
                                    int64_t header_revision, const ShareReader& read_share) {
   RangeResult result;
   result.revision = header_revision;
+  result.keys_only = op.keys_only;
   KeySpan span = KeySpan::of(op.key, op.range_end);
 
   struct Item {

@@ -39,6 +39,7 @@ struct Model {
     if (op.revision > 0 && op.revision < compacted) return std::string(kCompacted.code);
     RangeResult r;
     r.revision = rev;
+    r.keys_only = op.keys_only;
     std::vector<KeyValue> kvs;
     for (const auto& [k, kv] : history.at(at)) {
       if (in_range(k, op.key, op.range_end)) kvs.push_back(kv);
@@ -277,6 +278,7 @@ void check_same(const RangeResult& got, const RangeResult& want) {
   CHECK(got.count == want.count);
   CHECK(got.more == want.more);
   CHECK(got.revision == want.revision);
+  CHECK(got.keys_only == want.keys_only);
   REQUIRE(got.kvs.size() == want.kvs.size());
   for (size_t i = 0; i < got.kvs.size(); ++i) CHECK(got.kvs[i] == want.kvs[i]);
 }

@@ -28,6 +28,8 @@ struct RangeResult {
   // Set when sort_target is VALUE: a member cannot order shares, so kvs are all matches in key order,
   // unlimited; the caller rebuilds the values and calls finish_value_sort() (range.h).
   bool value_sort_pending = false;
+  // keys_only read: the kvs carry no values to rebuild (a value sort still needs them, see above).
+  bool keys_only = false;
 };
 
 struct PutResult {
