@@ -72,6 +72,14 @@ Result<KeyValue> Store::get_at(std::string_view key, int64_t mod_revision) const
   return kv;
 }
 
+Result<uint64_t> Store::sync() {
+  if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
+  // Read first: everything up to this index was committed before, so the sync covers it.
+  uint64_t index = applied_index();
+  if (Status s = backend_->sync(); !s) return fail(s.error()).error();
+  return index;
+}
+
 uint64_t Store::applied_index() const {
   std::shared_lock lock(mu_);
   return meta_.applied_index;

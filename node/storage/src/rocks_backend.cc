@@ -204,4 +204,10 @@ Status RocksBackend::commit(const mvcc::WriteSet& writes) {
   return Status::Ok();
 }
 
+Status RocksBackend::sync() {
+  rocksdb::Status s = impl_->db->SyncWAL();
+  if (!s.ok()) return rocks_error("syncing the WAL", s);
+  return Status::Ok();
+}
+
 }  // namespace etsecd::storage

@@ -205,6 +205,20 @@ TEST_CASE("a kill -9 at any moment leaves the applied index and the data in step
   }
 }
 
+TEST_CASE("without per-batch fsync, sync() reports the durable applied index") {
+  TempDir dir;
+  {
+    auto store = open_store(dir.path, /*sync=*/false);
+    for (int i = 0; i < 20; ++i) REQUIRE(put(*store, "k" + std::to_string(i), "s").ok());
+    auto durable = store->sync();
+    REQUIRE(durable.ok());
+    CHECK(durable.value() == 20);
+  }
+  auto store = open_store(dir.path);
+  CHECK(store->applied_index() == 20);
+  CHECK(all(*store).size() == 20);
+}
+
 TEST_CASE("a directory that is not an MVCC store is refused with a clear error") {
   TempDir dir;
   auto missing = RocksBackend::open((dir.path / "absent").string(), RocksOptions{true, false});

@@ -54,6 +54,8 @@ class Backend {
   // The share of one record; an error if it is missing (the index said it exists).
   virtual Result<std::string> read_share(const RecordKey& key) = 0;
   virtual Status commit(const WriteSet& writes) = 0;
+  // Makes every committed batch durable (for backends that commit without fsync).
+  virtual Status sync() = 0;
 };
 
 }  // namespace etsecd::mvcc

@@ -15,6 +15,7 @@ class MemoryBackend final : public Backend {
   Status scan(const std::function<Status(const RecordKey&, const Record&)>& visit) override;
   Result<std::string> read_share(const RecordKey& key) override;
   Status commit(const WriteSet& writes) override;
+  Status sync() override { return Status::Ok(); }
 
   // For tests, while no commit runs: the raw stored records.
   const std::map<RecordKey, Record>& records() const { return records_; }

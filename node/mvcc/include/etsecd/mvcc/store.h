@@ -48,6 +48,12 @@ class Store {
   Result<ApplyResult> apply(uint64_t index, const Operation& op, std::span<const std::string> shares);
   Status apply_noop(uint64_t index);
 
+  // Makes everything applied so far durable and returns the applied index that is now on disk. Only
+  // needed when the backend commits without fsync (storage::RocksOptions::sync = false, group commit):
+  // the raft layer must then keep log entries above the index sync() last returned, and replays them
+  // after a crash. Atomicity per entry holds either way.
+  Result<uint64_t> sync();
+
   uint64_t applied_index() const;
   int64_t current_revision() const;
   int64_t compact_revision() const;

@@ -32,6 +32,7 @@ class RocksBackend final : public mvcc::Backend {
   Status scan(const std::function<Status(const mvcc::RecordKey&, const mvcc::Record&)>& visit) override;
   Result<std::string> read_share(const mvcc::RecordKey& key) override;
   Status commit(const mvcc::WriteSet& writes) override;
+  Status sync() override;  // fsyncs the WAL
 
  private:
   struct Impl;
