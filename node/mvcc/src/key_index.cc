@@ -53,6 +53,14 @@ std::vector<RecordKey> KeyIndex::compact(int64_t at) {
   return dropped;
 }
 
+std::vector<RecordKey> KeyIndex::all_records() const {
+  std::vector<RecordKey> out;
+  for (const auto& [key, history] : keys_) {
+    for (const IndexEntry& e : history) out.push_back(RecordKey{key, e.rev});
+  }
+  return out;
+}
+
 size_t KeyIndex::live_key_count(int64_t at) const {
   size_t n = 0;
   for (const auto& [key, history] : keys_) n += visible_in(history, at) != nullptr ? 1 : 0;

@@ -43,6 +43,17 @@ class KeyIndex {
     }
   }
 
+  // Calls f(key, entry) for every entry with main <= at, in key then revision order, until f returns false.
+  template <class F>
+  void for_each_entry(int64_t at, F&& f) const {
+    for (const auto& [key, history] : keys_) {
+      for (const IndexEntry& e : history) {
+        if (e.rev.main <= at && !f(key, e)) return;
+      }
+    }
+  }
+  std::vector<RecordKey> all_records() const;
+
   // Drops every revision not needed to read at `at` or later; returns the dropped records.
   std::vector<RecordKey> compact(int64_t at);
 

@@ -72,6 +72,56 @@ Result<KeyValue> Store::get_at(std::string_view key, int64_t mod_revision) const
   return kv;
 }
 
+Result<BackendMeta> Store::export_records(
+    const std::function<Status(const RecordKey&, const Record&)>& visit) const {
+  if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
+  std::shared_lock lock(mu_);
+  Status status;
+  index_->for_each_entry(meta_.current_revision, [&](const std::string& key, const IndexEntry& e) {
+    RecordKey record_key{key, e.rev};
+    Record record{e.tombstone, e.create_revision, e.version, e.lease, {}};
+    if (!e.tombstone) {
+      auto share = share_of(record_key);
+      if (!share) {
+        status = share.error();
+        return false;
+      }
+      record.share = std::move(share.value());
+    }
+    status = visit(record_key, record);
+    return status.ok();
+  });
+  if (!status) return status.error();
+  return meta_;
+}
+
+Status Store::install(const BackendMeta& meta, const std::vector<std::pair<RecordKey, Record>>& records) {
+  if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
+  if (meta.current_revision < kInitialRevision || meta.compact_revision > meta.current_revision) {
+    return make_error(kCorrupt, "snapshot revisions are inconsistent");
+  }
+  for (const auto& [key, record] : records) {
+    if (key.rev.main < 1 || key.rev.main > meta.current_revision || key.rev.sub < 0) {
+      return make_error(kCorrupt, "snapshot record revision outside the snapshot's revision range");
+    }
+  }
+  std::unique_lock lock(mu_);
+  WriteSet writes;
+  writes.deletes = index_->all_records();
+  writes.puts = records;
+  writes.meta = meta;
+  if (Status s = backend_->commit(writes); !s) return fail(s.error());
+  auto index = std::make_unique<KeyIndex>();
+  for (const auto& [key, record] : records) {
+    index->add(key.key,
+               IndexEntry{key.rev, record.create_revision, record.version, record.lease, record.tombstone});
+  }
+  index->sort_histories();
+  index_ = std::move(index);
+  meta_ = meta;
+  return Status::Ok();
+}
+
 Result<uint64_t> Store::sync() {
   if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
   // Read first: everything up to this index was committed before, so the sync covers it.

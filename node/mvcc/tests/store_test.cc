@@ -301,3 +301,42 @@ TEST_CASE("ignore_value keeps this member's current share; on a missing key it i
   CHECK(kv.share == "share-A");
   CHECK(kv.version == 2);
 }
+
+TEST_CASE("export and install move a member's whole state, history included") {
+  Harness from;
+  REQUIRE(from.put("a", "a2").ok());
+  REQUIRE(from.put("b", "b3").ok());
+  REQUIRE(from.put("a", "a4").ok());
+  REQUIRE(from.del("b").ok());
+  REQUIRE(from.compact(3).ok());
+  REQUIRE(from.put("c", "c6").ok());
+
+  std::vector<std::pair<RecordKey, Record>> records;
+  auto meta = from.store->export_records([&](const RecordKey& key, const Record& record) {
+    records.emplace_back(key, record);
+    return etsecd::Status::Ok();
+  });
+  REQUIRE(meta.ok());
+  CHECK(meta->applied_index == 6);
+  CHECK(records.size() == from.backend->records().size());
+
+  Harness to;
+  REQUIRE(to.put("stale", "x").ok());  // whatever was there is replaced
+  REQUIRE(to.store->install(meta.value(), records).ok());
+  CHECK(to.store->applied_index() == 6);
+  CHECK(to.store->current_revision() == from.store->current_revision());
+  CHECK(to.store->compact_revision() == 3);
+  for (int64_t rev = 3; rev <= to.store->current_revision(); ++rev) {
+    CAPTURE(rev);
+    auto want = from.get(std::string(1, '\0'), std::string(1, '\0'), rev);
+    auto got = to.get(std::string(1, '\0'), std::string(1, '\0'), rev);
+    CHECK(got.kvs == want.kvs);
+  }
+  CHECK(to.backend->records() == from.backend->records());
+  REQUIRE(to.put("d", "d7").ok());  // and it carries on from there
+  CHECK(to.store->current_revision() == 7);
+
+  BackendMeta bad = meta.value();
+  bad.current_revision = 2;  // records above it
+  CHECK(is(to.store->install(bad, records).error(), kCorrupt));
+}

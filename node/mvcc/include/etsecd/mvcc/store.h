@@ -13,11 +13,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "etsecd/common/result.h"
 #include "etsecd/mvcc/backend.h"
@@ -47,6 +50,16 @@ class Store {
   // shares[i] is this member's share for value slot i of the entry.
   Result<ApplyResult> apply(uint64_t index, const Operation& op, std::span<const std::string> shares);
   Status apply_noop(uint64_t index);
+
+  // Snapshot support (raft snapshots, bringing a learner up to date). export_records calls visit for every
+  // stored record of the published state, in key then revision order, with this member's share, and
+  // returns the state's meta; applies wait while it runs. A learner's records are these with its own
+  // shares substituted (rebuilt from k holders), then install()ed.
+  Result<BackendMeta> export_records(
+      const std::function<Status(const RecordKey&, const Record&)>& visit) const;
+  // Replaces all records and the meta with the given ones in one atomic batch. Errors: kCorrupt if the
+  // records do not fit the meta (revisions outside [1, current_revision]).
+  Status install(const BackendMeta& meta, const std::vector<std::pair<RecordKey, Record>>& records);
 
   // Makes everything applied so far durable and returns the applied index that is now on disk. Only
   // needed when the backend commits without fsync (storage::RocksOptions::sync = false, group commit):
