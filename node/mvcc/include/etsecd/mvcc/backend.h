@@ -1,0 +1,61 @@
+#pragma once
+// Where the store keeps its records: (key, revision) -> record with this member's share, plus a few meta
+// values. The in-memory index is rebuilt from scan() on open, so a backend only needs point reads, a
+// full scan and atomic durable batches. Implementations: MemoryBackend (tests, simulator) and
+// storage::RocksBackend (etsecd/storage/rocks_backend.h).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "etsecd/common/result.h"
+#include "etsecd/mvcc/revision.h"
+
+namespace etsecd::mvcc {
+
+struct RecordKey {
+  std::string key;
+  Revision rev;
+  auto operator<=>(const RecordKey&) const = default;
+};
+
+struct Record {
+  bool tombstone = false;
+  int64_t create_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;
+  std::string share;  // opaque bytes given by the caller; empty for tombstones
+  bool operator==(const Record&) const = default;
+};
+
+struct BackendMeta {
+  uint64_t applied_index = 0;  // last raft entry whose effects are in the records
+  int64_t current_revision = kInitialRevision;
+  int64_t compact_revision = kNoCompaction;
+  bool operator==(const BackendMeta&) const = default;
+};
+
+// Everything one applied entry changes. commit() makes all of it durable or none of it.
+struct WriteSet {
+  std::vector<std::pair<RecordKey, Record>> puts;
+  std::vector<RecordKey> deletes;
+  BackendMeta meta;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual Result<BackendMeta> load_meta() = 0;
+  // Calls visit for every record (any order). Stops and returns the first error visit returns.
+  virtual Status scan(const std::function<Status(const RecordKey&, const Record&)>& visit) = 0;
+  // The share of one record; an error if it is missing (the index said it exists).
+  virtual Result<std::string> read_share(const RecordKey& key) = 0;
+  virtual Status commit(const WriteSet& writes) = 0;
+  // Makes every committed batch durable (for backends that commit without fsync).
+  virtual Status sync() = 0;
+};
+
+}  // namespace etsecd::mvcc

@@ -1,0 +1,213 @@
+#include "etsecd/storage/rocks_backend.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <vector>
+
+#include "etsecd/mvcc/errors.h"
+
+namespace etsecd::storage {
+namespace {
+
+constexpr uint8_t kRecordFormat = 1;
+constexpr uint8_t kMetaFormat = 1;
+constexpr char kMetaKey[] = "state";
+constexpr char kKvFamily[] = "kv";
+constexpr char kMetaFamily[] = "meta";
+
+void put_be64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+void put_le64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t get_be64(std::string_view in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[static_cast<size_t>(i)]);
+  return v;
+}
+uint64_t get_le64(std::string_view in) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[static_cast<size_t>(i)]);
+  return v;
+}
+
+Error rocks_error(const char* what, const rocksdb::Status& s) {
+  return mvcc::make_error(mvcc::kStorage, std::string(what) + ": " + s.ToString());
+}
+
+std::string encode_meta(const mvcc::BackendMeta& meta) {
+  std::string out;
+  out.push_back(static_cast<char>(kMetaFormat));
+  put_le64(out, meta.applied_index);
+  put_le64(out, static_cast<uint64_t>(meta.current_revision));
+  put_le64(out, static_cast<uint64_t>(meta.compact_revision));
+  return out;
+}
+
+Result<mvcc::BackendMeta> decode_meta(std::string_view in) {
+  if (in.size() != 25 || static_cast<uint8_t>(in[0]) != kMetaFormat) {
+    return mvcc::make_error(mvcc::kCorrupt, "meta state has an unknown format");
+  }
+  mvcc::BackendMeta meta;
+  meta.applied_index = get_le64(in.substr(1));
+  meta.current_revision = static_cast<int64_t>(get_le64(in.substr(9)));
+  meta.compact_revision = static_cast<int64_t>(get_le64(in.substr(17)));
+  return meta;
+}
+
+}  // namespace
+
+std::string encode_record_key(const mvcc::RecordKey& key) {
+  // Length-prefixed so no user key byte needs escaping; big-endian so one key's revisions sort in order.
+  std::string out;
+  out.reserve(4 + key.key.size() + 16);
+  auto n = static_cast<uint32_t>(key.key.size());
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+  out.append(key.key);
+  put_be64(out, static_cast<uint64_t>(key.rev.main));
+  put_be64(out, static_cast<uint64_t>(key.rev.sub));
+  return out;
+}
+
+Result<mvcc::RecordKey> decode_record_key(std::string_view in) {
+  if (in.size() < 20) return mvcc::make_error(mvcc::kCorrupt, "record key too short");
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<uint8_t>(in[static_cast<size_t>(i)]);
+  if (in.size() != 20 + static_cast<size_t>(n))
+    return mvcc::make_error(mvcc::kCorrupt, "record key length mismatch");
+  mvcc::RecordKey key;
+  key.key = std::string(in.substr(4, n));
+  key.rev.main = static_cast<int64_t>(get_be64(in.substr(4 + n)));
+  key.rev.sub = static_cast<int64_t>(get_be64(in.substr(12 + n)));
+  return key;
+}
+
+std::string encode_record(const mvcc::Record& record) {
+  std::string out;
+  out.reserve(26 + record.share.size());
+  out.push_back(static_cast<char>(kRecordFormat));
+  out.push_back(static_cast<char>(record.tombstone ? 1 : 0));
+  put_le64(out, static_cast<uint64_t>(record.create_revision));
+  put_le64(out, static_cast<uint64_t>(record.version));
+  put_le64(out, static_cast<uint64_t>(record.lease));
+  out.append(record.share);
+  return out;
+}
+
+Result<mvcc::Record> decode_record(std::string_view in) {
+  if (in.size() < 26 || static_cast<uint8_t>(in[0]) != kRecordFormat || static_cast<uint8_t>(in[1]) > 1) {
+    return mvcc::make_error(mvcc::kCorrupt, "record has an unknown format");
+  }
+  mvcc::Record record;
+  record.tombstone = in[1] == 1;
+  record.create_revision = static_cast<int64_t>(get_le64(in.substr(2)));
+  record.version = static_cast<int64_t>(get_le64(in.substr(10)));
+  record.lease = static_cast<int64_t>(get_le64(in.substr(18)));
+  record.share = std::string(in.substr(26));
+  return record;
+}
+
+struct RocksBackend::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // default, kv, meta
+  rocksdb::WriteOptions write_options;
+
+  rocksdb::ColumnFamilyHandle* kv() const { return handles[1]; }
+  rocksdb::ColumnFamilyHandle* meta() const { return handles[2]; }
+
+  ~Impl() {
+    for (auto* h : handles) {
+      if (db) db->DestroyColumnFamilyHandle(h);
+    }
+    if (db) db->Close();
+  }
+};
+
+RocksBackend::RocksBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksBackend::~RocksBackend() = default;
+
+Result<std::unique_ptr<RocksBackend>> RocksBackend::open(const std::string& path,
+                                                         const RocksOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  rocksdb::ColumnFamilyOptions kv_options;
+  kv_options.compression = rocksdb::kNoCompression;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families{
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kKvFamily, kv_options},
+      {kMetaFamily, rocksdb::ColumnFamilyOptions()},
+  };
+  auto impl = std::make_unique<Impl>();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, families, &impl->handles, &raw);
+  if (!s.ok())
+    return etsecd::make_error("storage.open", "cannot open MVCC store at " + path + ": " + s.ToString());
+  impl->db.reset(raw);
+  impl->write_options.sync = options.sync;
+  return std::unique_ptr<RocksBackend>(new RocksBackend(std::move(impl)));
+}
+
+Result<mvcc::BackendMeta> RocksBackend::load_meta() {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta(), kMetaKey, &value);
+  if (s.IsNotFound()) return mvcc::BackendMeta{};
+  if (!s.ok()) return rocks_error("reading meta", s);
+  return decode_meta(value);
+}
+
+Status RocksBackend::scan(const std::function<Status(const mvcc::RecordKey&, const mvcc::Record&)>& visit) {
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->kv()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = decode_record_key(std::string_view(it->key().data(), it->key().size()));
+    if (!key) return key.error();
+    auto record = decode_record(std::string_view(it->value().data(), it->value().size()));
+    if (!record) return record.error();
+    if (Status st = visit(key.value(), record.value()); !st) return st;
+  }
+  if (!it->status().ok()) return rocks_error("scanning records", it->status());
+  return Status::Ok();
+}
+
+Result<std::string> RocksBackend::read_share(const mvcc::RecordKey& key) {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->kv(), encode_record_key(key), &value);
+  if (s.IsNotFound()) return mvcc::make_error(mvcc::kCorrupt, "indexed record missing from RocksDB");
+  if (!s.ok()) return rocks_error("reading a record", s);
+  auto record = decode_record(value);
+  if (!record) return record.error();
+  return std::move(record.value().share);
+}
+
+Status RocksBackend::commit(const mvcc::WriteSet& writes) {
+  rocksdb::WriteBatch batch;
+  for (const auto& key : writes.deletes) {
+    if (auto s = batch.Delete(impl_->kv(), encode_record_key(key)); !s.ok()) return rocks_error("batch", s);
+  }
+  for (const auto& [key, record] : writes.puts) {
+    if (auto s = batch.Put(impl_->kv(), encode_record_key(key), encode_record(record)); !s.ok()) {
+      return rocks_error("batch", s);
+    }
+  }
+  if (auto s = batch.Put(impl_->meta(), kMetaKey, encode_meta(writes.meta)); !s.ok())
+    return rocks_error("batch", s);
+  rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
+  if (!s.ok()) return rocks_error("writing a batch", s);
+  return Status::Ok();
+}
+
+Status RocksBackend::sync() {
+  rocksdb::Status s = impl_->db->SyncWAL();
+  if (!s.ok()) return rocks_error("syncing the WAL", s);
+  return Status::Ok();
+}
+
+}  // namespace etsecd::storage
