@@ -284,6 +284,7 @@ struct Node::Impl {
       for (auto& [id, pr] : prs) {
         if (id == cfg.id) continue;
         pr.probe_sent = false;
+        pr.status_probed = 0;
         send_append(id);
       }
       process_repairs();
@@ -712,6 +713,13 @@ struct Node::Impl {
         auto shares = shares_for(*e, mem->x);
         if (!shares) {
           request_fetch(i, limit);
+          if (entries.empty() && pr.status_probed != i) {
+            // The member may hold this entry already (its acknowledgement was lost): ask before
+            // waiting for shares it may not need.
+            pr.status_probed = i;
+            send_status_probe(to, i, e->term);
+            return true;
+          }
           break;
         }
         e->shares = std::move(*shares);
@@ -924,15 +932,19 @@ struct Node::Impl {
   void probe_status(uint64_t i, uint64_t t) {
     for (auto& [id, pr] : prs) {
       if (id == cfg.id || !is_voter(id) || pr.match >= i || pr.lacks_from <= i) continue;
-      Message msg;
-      msg.type = MessageType::kAppend;
-      msg.to = id;
-      msg.term = term;
-      msg.index = i;
-      msg.log_term = t;
-      msg.commit = log.committed();
-      send(std::move(msg));
+      send_status_probe(id, i, t);
     }
+  }
+
+  void send_status_probe(MemberId to, uint64_t i, uint64_t t) {
+    Message msg;
+    msg.type = MessageType::kAppend;
+    msg.to = to;
+    msg.term = term;
+    msg.index = i;
+    msg.log_term = t;
+    msg.commit = std::min(log.committed(), prs[to].match);
+    send(std::move(msg));
   }
 
   void drop_from(uint64_t i) {

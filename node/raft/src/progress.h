@@ -18,6 +18,7 @@ struct Progress {
   uint64_t lacks_from = kNoIndex;
   State state = State::kProbe;
   bool probe_sent = false;
+  uint64_t status_probed = 0;     // entry asked about this heartbeat interval (see send_append)
   bool recent_active = false;    // heard from since the last CheckQuorum round
   std::deque<uint64_t> inflight;  // last index of each append in flight (replicate state)
 
