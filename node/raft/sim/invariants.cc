@@ -25,10 +25,13 @@ void InvariantChecker::record_proposal(ProposalId id, const std::vector<Bytes>& 
 std::string InvariantChecker::on_persist(const SimMemberView& m, const std::vector<Entry>& appended) {
   if (appended.empty()) return "";
   auto prev = m.storage->term(appended.front().index - 1);
-  if (!prev) return "member " + std::to_string(m.id) + " appended after a gap at " + std::to_string(appended.front().index);
+  if (!prev)
+    return "member " + std::to_string(m.id) + " appended after a gap at " +
+           std::to_string(appended.front().index);
   uint64_t prev_term = *prev;
   for (const Entry& e : appended) {
-    auto [it, fresh] = identities_.try_emplace({e.index, e.term}, Identity{e.type, e.metadata, e.shares.size(), prev_term});
+    auto [it, fresh] =
+        identities_.try_emplace({e.index, e.term}, Identity{e.type, e.metadata, e.shares.size(), prev_term});
     const Identity& id = it->second;
     if (!fresh && (id.type != e.type || id.metadata != e.metadata || id.values != e.shares.size() ||
                    id.prev_term != prev_term)) {
@@ -38,15 +41,17 @@ std::string InvariantChecker::on_persist(const SimMemberView& m, const std::vect
     auto values = proposals_.find({e.index, e.term});
     for (size_t v = 0; v < e.shares.size(); ++v) {
       auto d = testing::ref_decode(e.shares[v]);
-      if (!d) return "member " + std::to_string(m.id) + " was given a malformed share of " + at(e.index, e.term);
+      if (!d)
+        return "member " + std::to_string(m.id) + " was given a malformed share of " + at(e.index, e.term);
       if (d->share.x != m.x || d->k != k_) {
-        return "secrecy: member " + std::to_string(m.id) + " (x=" + std::to_string(m.x) + ") stores the share at x=" +
-               std::to_string(d->share.x) + " of " + at(e.index, e.term);
+        return "secrecy: member " + std::to_string(m.id) + " (x=" + std::to_string(m.x) +
+               ") stores the share at x=" + std::to_string(d->share.x) + " of " + at(e.index, e.term);
       }
       if (values != proposals_.end()) {
         for (const Bytes& plain : values->second) {
           if (contains(e.shares[v], plain) || contains(e.metadata, plain)) {
-            return "secrecy: member " + std::to_string(m.id) + " stores a plaintext value in " + at(e.index, e.term);
+            return "secrecy: member " + std::to_string(m.id) + " stores a plaintext value in " +
+                   at(e.index, e.term);
           }
         }
       }
@@ -59,7 +64,8 @@ std::string InvariantChecker::on_apply(MemberId member, const Entry& e) {
   auto [it, fresh] = committed_.try_emplace(e.index, e.term, e.metadata);
   if (!fresh && (it->second.first != e.term || it->second.second != e.metadata)) {
     return "state-machine safety: member " + std::to_string(member) + " applied " + at(e.index, e.term) +
-           " but index " + std::to_string(e.index) + " was applied with term " + std::to_string(it->second.first);
+           " but index " + std::to_string(e.index) + " was applied with term " +
+           std::to_string(it->second.first);
   }
   if (fresh && !e.shares.empty()) newly_committed_.push_back(e.index);
   if (fresh && !e.shares.empty() && !proposals_.count({e.index, e.term})) {
@@ -79,26 +85,29 @@ std::string InvariantChecker::on_leader(MemberId member, uint64_t term) {
 
 std::string InvariantChecker::on_read(uint64_t read_index, uint64_t commit_when_issued) {
   if (read_index < commit_when_issued) {
-    return "read index " + std::to_string(read_index) + " misses commit " + std::to_string(commit_when_issued) +
-           " that happened before the read";
+    return "read index " + std::to_string(read_index) + " misses commit " +
+           std::to_string(commit_when_issued) + " that happened before the read";
   }
   return "";
 }
 
-std::string InvariantChecker::check_leader_log(MemberId member, uint64_t term, const MemoryStorage& storage) const {
+std::string InvariantChecker::check_leader_log(MemberId member, uint64_t term,
+                                               const MemoryStorage& storage) const {
   // Only the newest leader: every commit so far happened in its term or earlier. A deposed leader
   // that has not noticed yet may legitimately lack entries committed after its term.
   if (leaders_.empty() || leaders_.rbegin()->first != term) return "";
   for (const auto& [index, c] : committed_) {
     auto t = storage.term(index);
     if (!t || *t != c.first) {
-      return "leader completeness: leader " + std::to_string(member) + " lacks committed " + at(index, c.first);
+      return "leader completeness: leader " + std::to_string(member) + " lacks committed " +
+             at(index, c.first);
     }
   }
   return "";
 }
 
-std::string InvariantChecker::check_rebuild(uint64_t index, uint64_t term, const std::vector<SimMemberView>& members,
+std::string InvariantChecker::check_rebuild(uint64_t index, uint64_t term,
+                                            const std::vector<SimMemberView>& members,
                                             testing::TestRandom& rng) {
   auto proposal = proposals_.find({index, term});
   if (proposal == proposals_.end()) return at(index, term) + " has values but no proposal";
@@ -127,8 +136,8 @@ std::string InvariantChecker::check_rebuild(uint64_t index, uint64_t term, const
   return "";
 }
 
-std::string InvariantChecker::check_committed(const std::vector<SimMemberView>& members, testing::TestRandom& rng,
-                                              unsigned extra, bool all) {
+std::string InvariantChecker::check_committed(const std::vector<SimMemberView>& members,
+                                              testing::TestRandom& rng, unsigned extra, bool all) {
   for (const auto& [index, c] : committed_) {
     unsigned holders = 0;
     for (const SimMemberView& m : members) {

@@ -41,8 +41,8 @@ class InvariantChecker {
   std::string check_leader_log(MemberId member, uint64_t term, const MemoryStorage& storage) const;
   // Holder counts of every committed value; rebuild checks for newly committed entries, `extra`
   // random ones, or all of them when `all` is set.
-  std::string check_committed(const std::vector<SimMemberView>& members, testing::TestRandom& rng, unsigned extra,
-                              bool all);
+  std::string check_committed(const std::vector<SimMemberView>& members, testing::TestRandom& rng,
+                              unsigned extra, bool all);
 
   std::optional<uint64_t> committed_term(uint64_t index) const {
     auto it = committed_.find(index);
@@ -64,10 +64,10 @@ class InvariantChecker {
 
   unsigned k_;
   unsigned w_;
-  std::map<uint64_t, MemberId> leaders_;                           // term -> leader
-  std::map<std::pair<uint64_t, uint64_t>, Identity> identities_;   // (index, term)
+  std::map<uint64_t, MemberId> leaders_;                          // term -> leader
+  std::map<std::pair<uint64_t, uint64_t>, Identity> identities_;  // (index, term)
   std::map<std::pair<uint64_t, uint64_t>, std::vector<Bytes>> proposals_;
-  std::map<uint64_t, std::pair<uint64_t, Bytes>> committed_;        // index -> (term, metadata)
+  std::map<uint64_t, std::pair<uint64_t, Bytes>> committed_;  // index -> (term, metadata)
   std::vector<uint64_t> newly_committed_;
   uint64_t rebuilds_checked_ = 0;
 };

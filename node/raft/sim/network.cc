@@ -18,7 +18,8 @@ std::vector<Message> Network::take_due(uint64_t now) {
   size_t keep = 0;
   for (size_t i = 0; i < queue_.size(); ++i) {
     if (queue_[i].deliver_at <= now) {
-      if (connected(queue_[i].message.from, queue_[i].message.to)) due.push_back(std::move(queue_[i].message));
+      if (connected(queue_[i].message.from, queue_[i].message.to))
+        due.push_back(std::move(queue_[i].message));
     } else {
       if (keep != i) queue_[keep] = std::move(queue_[i]);
       ++keep;

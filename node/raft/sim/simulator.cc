@@ -48,11 +48,12 @@ std::string SimCounters::summary() const {
          "crux: leader killed after its value reached <k members: " + s(leader_killed_below_k) +
          ", k..W-1: " + s(leader_killed_k_to_w) + ", >=W: " + s(leader_killed_at_w) + "\n" +
          "recovery: schedules with rebuild-by-repair=" + s(schedules_with_rebuild) +
-         " with drop-as-provably-uncommitted=" + s(schedules_with_drop) + " with wait=" + s(schedules_with_wait) +
-         " (rebuilt shares=" + s(rebuilt_shares) + ", dropped entries=" + s(dropped_entries) +
-         ", dropped proposals=" + s(dropped_proposals) + ")\n" +
-         "integrity: corruptions injected=" + s(corruptions_injected) + " detected=" + s(corruptions_detected) +
-         " repaired=" + s(corruptions_repaired) + "; share-cache evictions=" + s(cache_evictions) +
+         " with drop-as-provably-uncommitted=" + s(schedules_with_drop) +
+         " with wait=" + s(schedules_with_wait) + " (rebuilt shares=" + s(rebuilt_shares) +
+         ", dropped entries=" + s(dropped_entries) + ", dropped proposals=" + s(dropped_proposals) + ")\n" +
+         "integrity: corruptions injected=" + s(corruptions_injected) +
+         " detected=" + s(corruptions_detected) + " repaired=" + s(corruptions_repaired) +
+         "; share-cache evictions=" + s(cache_evictions) +
          "; k-subset rebuilds checked=" + s(rebuilds_checked);
 }
 
@@ -150,8 +151,10 @@ class Schedule {
     for (SimMember& m : members_)
       if (m.node && rng_.chance(0.4)) m.node->tick();
     for (Message& msg : net_.take_due(now_)) deliver(msg);
-    if (faulty) act();
-    else if (rng_.chance(0.1)) propose();
+    if (faulty)
+      act();
+    else if (rng_.chance(0.1))
+      propose();
     for (SimMember& m : members_) process(m, nullptr);
     check_step();
     if (net_.in_flight() > 20000) fail_if("message storm: more than 20000 messages in flight");
@@ -162,9 +165,10 @@ class Schedule {
     if (!to || !to->node) return;
     if (cfg_.trace) {
       log("deliver " + std::string(to_string(msg.type)) + " m" + std::to_string(msg.from) + "->m" +
-          std::to_string(msg.to) + " term=" + std::to_string(msg.term) + " index=" + std::to_string(msg.index) +
-          " n=" + std::to_string(msg.entries.size()) + " items=" + std::to_string(msg.share_items.size()) +
-          " last=" + std::to_string(msg.fetch_last) + (msg.reject ? " reject" : ""));
+          std::to_string(msg.to) + " term=" + std::to_string(msg.term) +
+          " index=" + std::to_string(msg.index) + " n=" + std::to_string(msg.entries.size()) +
+          " items=" + std::to_string(msg.share_items.size()) + " last=" + std::to_string(msg.fetch_last) +
+          (msg.reject ? " reject" : ""));
     }
     Status st = to->node->step(msg);
     if (!st) fail_if("step failed: " + st.error().message);
@@ -222,7 +226,8 @@ class Schedule {
     if (!id) return std::nullopt;  // not ready yet: a client would retry
     checker_->record_proposal(*id, values);
     ++counters_.proposals;
-    log("propose m" + std::to_string(l->id) + " index=" + std::to_string(id->index) + " term=" + std::to_string(id->term));
+    log("propose m" + std::to_string(l->id) + " index=" + std::to_string(id->index) +
+        " term=" + std::to_string(id->term));
     return *id;
   }
 
@@ -314,9 +319,10 @@ class Schedule {
       if (rd.hard_state) m.storage->set_hard_state(*rd.hard_state);
       if (!rd.entries.empty()) {
         if (cfg_.trace) {
-          std::string line = "persist m" + std::to_string(m.id) + " hs.commit=" +
-                             std::to_string(rd.hard_state ? rd.hard_state->commit : 0);
-          for (const Entry& e : rd.entries) line += " (" + std::to_string(e.index) + "," + std::to_string(e.term) + ")";
+          std::string line = "persist m" + std::to_string(m.id) +
+                             " hs.commit=" + std::to_string(rd.hard_state ? rd.hard_state->commit : 0);
+          for (const Entry& e : rd.entries)
+            line += " (" + std::to_string(e.index) + "," + std::to_string(e.term) + ")";
           log(line);
         }
         fail_if(checker_->on_persist(view(m), rd.entries));
@@ -336,7 +342,8 @@ class Schedule {
         }
       }
       for (const Entry& e : rd.committed_entries) {
-        log("apply m" + std::to_string(m.id) + " (" + std::to_string(e.index) + "," + std::to_string(e.term) + ")");
+        log("apply m" + std::to_string(m.id) + " (" + std::to_string(e.index) + "," + std::to_string(e.term) +
+            ")");
         fail_if(checker_->on_apply(m.id, e));
       }
       for (const ReadState& rs : rd.read_states) {
@@ -403,14 +410,17 @@ class Schedule {
     if (SimMember* l = leader()) {
       const NodeStats& st = l->node->stats();
       state += " leader stats: fetches=" + std::to_string(st.share_fetches_sent) +
-               " rejected=" + std::to_string(st.rejected_messages) + " repaired=" + std::to_string(st.repaired_shares) +
-               " corrupt=" + std::to_string(st.corrupt_shares_detected) + " evictions=" + std::to_string(st.cache_evictions);
+               " rejected=" + std::to_string(st.rejected_messages) +
+               " repaired=" + std::to_string(st.repaired_shares) +
+               " corrupt=" + std::to_string(st.corrupt_shares_detected) +
+               " evictions=" + std::to_string(st.cache_evictions);
       auto r = l->node->propose({}, {Bytes(16, 1)});
       if (!r) state += " propose: " + r.error().message;
     }
-    fail_if("liveness: no proposal committed within 600 fault-free steps after healing; k=" + std::to_string(k_) +
-            " W=" + std::to_string(w_) + " cache=" + std::to_string(node_cfg_.share_cache_bytes) +
-            " fetch=" + std::to_string(node_cfg_.max_fetch_entries) + state);
+    fail_if(
+        "liveness: no proposal committed within 600 fault-free steps after healing; k=" + std::to_string(k_) +
+        " W=" + std::to_string(w_) + " cache=" + std::to_string(node_cfg_.share_cache_bytes) +
+        " fetch=" + std::to_string(node_cfg_.max_fetch_entries) + state);
   }
 
   SimResult finish() {

@@ -1,6 +1,6 @@
-#include "etsecd/raft/storage.h"
-
 #include <string>
+
+#include "etsecd/raft/storage.h"
 
 namespace etsecd::raft {
 
@@ -11,14 +11,17 @@ uint64_t entry_size(const Entry& e) {
 }
 
 Result<uint64_t> MemoryStorage::term(uint64_t i) const {
-  if (i < snapshot_.index) return make_error("raft.compacted", "entry " + std::to_string(i) + " is compacted");
+  if (i < snapshot_.index)
+    return make_error("raft.compacted", "entry " + std::to_string(i) + " is compacted");
   if (i == snapshot_.index) return snapshot_.term;
-  if (i > last_index()) return make_error("raft.unavailable", "entry " + std::to_string(i) + " is not stored");
+  if (i > last_index())
+    return make_error("raft.unavailable", "entry " + std::to_string(i) + " is not stored");
   return entries_[i - snapshot_.index - 1].term;
 }
 
 Result<std::vector<Entry>> MemoryStorage::entries(uint64_t lo, uint64_t hi, uint64_t max_bytes) const {
-  if (lo <= snapshot_.index) return make_error("raft.compacted", "entry " + std::to_string(lo) + " is compacted");
+  if (lo <= snapshot_.index)
+    return make_error("raft.compacted", "entry " + std::to_string(lo) + " is compacted");
   if (hi > last_index() + 1) {
     return make_error("raft.unavailable", "entries up to " + std::to_string(hi - 1) + " are not stored");
   }
@@ -51,7 +54,8 @@ Status MemoryStorage::replace_share(uint64_t index, uint64_t term, uint32_t valu
     return make_error("raft.unavailable", "entry " + std::to_string(index) + " is not stored");
   }
   Entry& e = entries_[index - snapshot_.index - 1];
-  if (e.term != term) return make_error("raft.term_mismatch", "entry " + std::to_string(index) + " has another term");
+  if (e.term != term)
+    return make_error("raft.term_mismatch", "entry " + std::to_string(index) + " has another term");
   if (value >= e.shares.size()) return make_error("raft.unavailable", "entry has no such value");
   e.shares[value] = share;
   return Status::Ok();

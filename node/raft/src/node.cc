@@ -17,27 +17,42 @@ namespace etsecd::raft {
 
 const char* to_string(Role role) {
   switch (role) {
-    case Role::kFollower: return "follower";
-    case Role::kPreCandidate: return "pre-candidate";
-    case Role::kCandidate: return "candidate";
-    case Role::kLeader: return "leader";
+    case Role::kFollower:
+      return "follower";
+    case Role::kPreCandidate:
+      return "pre-candidate";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
   }
   return "?";
 }
 
 const char* to_string(MessageType type) {
   switch (type) {
-    case MessageType::kPreVote: return "PreVote";
-    case MessageType::kPreVoteResp: return "PreVoteResp";
-    case MessageType::kVote: return "Vote";
-    case MessageType::kVoteResp: return "VoteResp";
-    case MessageType::kAppend: return "Append";
-    case MessageType::kAppendResp: return "AppendResp";
-    case MessageType::kHeartbeat: return "Heartbeat";
-    case MessageType::kHeartbeatResp: return "HeartbeatResp";
-    case MessageType::kShareFetch: return "ShareFetch";
-    case MessageType::kShareFetchResp: return "ShareFetchResp";
-    case MessageType::kShareRepair: return "ShareRepair";
+    case MessageType::kPreVote:
+      return "PreVote";
+    case MessageType::kPreVoteResp:
+      return "PreVoteResp";
+    case MessageType::kVote:
+      return "Vote";
+    case MessageType::kVoteResp:
+      return "VoteResp";
+    case MessageType::kAppend:
+      return "Append";
+    case MessageType::kAppendResp:
+      return "AppendResp";
+    case MessageType::kHeartbeat:
+      return "Heartbeat";
+    case MessageType::kHeartbeatResp:
+      return "HeartbeatResp";
+    case MessageType::kShareFetch:
+      return "ShareFetch";
+    case MessageType::kShareFetchResp:
+      return "ShareFetchResp";
+    case MessageType::kShareRepair:
+      return "ShareRepair";
   }
   return "?";
 }
@@ -50,7 +65,13 @@ constexpr uint64_t kMaxCommittedBytesPerReady = 64ull << 20;
 struct Node::Impl {
   Impl(const Config& c, const Storage& s, SecretSharer& sh, shamir::RandomSource& r, Membership m,
        QuorumSettings q)
-      : cfg(c), storage(s), sharer(sh), rng(r), log(s), membership(std::move(m)), quorum(q),
+      : cfg(c),
+        storage(s),
+        sharer(sh),
+        rng(r),
+        log(s),
+        membership(std::move(m)),
+        quorum(q),
         cache(c.share_cache_bytes) {
     for (const Member& mem : membership.members) {
       if (mem.id == cfg.id) {
@@ -89,8 +110,8 @@ struct Node::Impl {
 
   // ---- leader state (reset every term) ----
   std::map<MemberId, Progress> prs;
-  bool recovering = false;      // resolving the uncommitted suffix; not serving
-  uint64_t resolved_upto = 0;   // every entry up to here is kept (and only these are sent)
+  bool recovering = false;     // resolving the uncommitted suffix; not serving
+  uint64_t resolved_upto = 0;  // every entry up to here is kept (and only these are sent)
   bool waited = false;
   ShareCache cache;
   struct Fetch {
@@ -109,8 +130,8 @@ struct Node::Impl {
 
   // ---- member state ----
   std::map<uint64_t, uint64_t> proposals;  // own proposals not yet applied: index -> term
-  std::set<CorruptShare> own_corrupt;       // own shares known corrupt, awaiting a repair
-  uint64_t applying = 0;                    // last committed index handed to the host
+  std::set<CorruptShare> own_corrupt;      // own shares known corrupt, awaiting a repair
+  uint64_t applying = 0;                   // last committed index handed to the host
 
   // ---- output ----
   std::vector<Message> msgs;
@@ -296,8 +317,8 @@ struct Node::Impl {
   Status step(const Message& m) {
     if (m.to != cfg.id) return make_error("raft.wrong_recipient", "message addressed to another member");
     if (!member(m.from)) {
-      return make_error("raft.unknown_member", "message from member " + std::to_string(m.from) +
-                                                   ", which is not in the membership");
+      return make_error("raft.unknown_member",
+                        "message from member " + std::to_string(m.from) + ", which is not in the membership");
     }
     const bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
                              m.type == MessageType::kShareFetch || m.type == MessageType::kShareRepair;
@@ -337,17 +358,24 @@ struct Node::Impl {
       return Status::Ok();
     }
     switch (role) {
-      case Role::kLeader: step_leader(m); break;
+      case Role::kLeader:
+        step_leader(m);
+        break;
       case Role::kCandidate:
-      case Role::kPreCandidate: step_candidate(m); break;
-      case Role::kFollower: step_follower(m); break;
+      case Role::kPreCandidate:
+        step_candidate(m);
+        break;
+      case Role::kFollower:
+        step_follower(m);
+        break;
     }
     return Status::Ok();
   }
 
   void handle_vote_request(const Message& m) {
     const bool pre = m.type == MessageType::kPreVote;
-    const bool can_vote = vote == m.from || (vote == kNoMember && lead == kNoMember) || (pre && m.term > term);
+    const bool can_vote =
+        vote == m.from || (vote == kNoMember && lead == kNoMember) || (pre && m.term > term);
     Message resp;
     resp.type = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp;
     resp.to = m.from;
@@ -390,7 +418,8 @@ struct Node::Impl {
         }
         return;
       }
-      default: return;
+      default:
+        return;
     }
   }
 
@@ -414,7 +443,8 @@ struct Node::Impl {
       case MessageType::kShareRepair:
         handle_share_repair(m);
         return;
-      default: return;
+      default:
+        return;
     }
   }
 
@@ -535,7 +565,8 @@ struct Node::Impl {
 
   void handle_share_repair(const Message& m) {
     for (const ShareItem& item : m.share_items) {
-      if (!log.match_term(item.index, item.term) || item.shares.size() != item.corrupt_values.size()) continue;
+      if (!log.match_term(item.index, item.term) || item.shares.size() != item.corrupt_values.size())
+        continue;
       for (size_t j = 0; j < item.corrupt_values.size(); ++j) {
         auto info = sharer.check(item.shares[j]);
         if (!info || info->x != self_x) {
@@ -582,7 +613,8 @@ struct Node::Impl {
         pr.recent_active = true;
         handle_share_fetch_resp(m.from, m);
         return;
-      default: return;
+      default:
+        return;
     }
   }
 
@@ -699,7 +731,8 @@ struct Node::Impl {
   bool send_append(MemberId to) {
     Progress& pr = prs[to];
     if (pr.state == Progress::State::kProbe && pr.probe_sent) return false;
-    if (pr.state == Progress::State::kReplicate && pr.inflight.size() >= cfg.max_inflight_messages) return false;
+    if (pr.state == Progress::State::kReplicate && pr.inflight.size() >= cfg.max_inflight_messages)
+      return false;
     const uint64_t limit = recovering ? resolved_upto : log.last_index();
     auto prev_term = log.term(pr.next - 1);
     if (!prev_term) return false;  // compacted: the snapshot/repair path (issue 4) takes over
@@ -842,7 +875,8 @@ struct Node::Impl {
 
   void note_reported_corruption(MemberId from, const std::vector<ShareItem>& items) {
     for (const ShareItem& item : items)
-      for (uint32_t v : item.corrupt_values) repairs_wanted[from].insert(CorruptShare{item.index, item.term, v});
+      for (uint32_t v : item.corrupt_values)
+        repairs_wanted[from].insert(CorruptShare{item.index, item.term, v});
   }
 
   // Rebuilds shares members reported corrupt, from k good shares of other members.
@@ -988,7 +1022,8 @@ struct Node::Impl {
   // ================= client API =================
   Result<ProposalId> propose(Bytes metadata, const std::vector<Bytes>& values) {
     if (role != Role::kLeader) {
-      return make_error("raft.not_leader", "this member is not the leader (leader: " + std::to_string(lead) + ")");
+      return make_error("raft.not_leader",
+                        "this member is not the leader (leader: " + std::to_string(lead) + ")");
     }
     if (recovering) {
       return make_error("raft.leader_recovering",
@@ -1028,10 +1063,12 @@ struct Node::Impl {
 
   Status read_index(Bytes context, bool send_heartbeats) {
     if (role != Role::kLeader) {
-      return make_error("raft.not_leader", "this member is not the leader (leader: " + std::to_string(lead) + ")");
+      return make_error("raft.not_leader",
+                        "this member is not the leader (leader: " + std::to_string(lead) + ")");
     }
     if (recovering || log.term_or_zero(log.committed()) != term) {
-      return make_error("raft.leader_recovering", "the new leader has not committed an entry of its term yet");
+      return make_error("raft.leader_recovering",
+                        "the new leader has not committed an entry of its term yet");
     }
     reads.push_back(PendingRead{context, log.committed(), {cfg.id}});
     if (voter_quorum() <= 1) {
@@ -1089,7 +1126,8 @@ struct Node::Impl {
         for (const Entry& e : *committed) {
           for (uint32_t v = 0; v < e.shares.size(); ++v) own_share_ok(e, v);
           for (auto it = proposals.begin(); it != proposals.end() && it->first <= e.index;) {
-            if (it->first == e.index && it->second != e.term) dropped.push_back(ProposalId{it->second, it->first});
+            if (it->first == e.index && it->second != e.term)
+              dropped.push_back(ProposalId{it->second, it->first});
             it = proposals.erase(it);
           }
         }

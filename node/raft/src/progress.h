@@ -19,7 +19,7 @@ struct Progress {
   State state = State::kProbe;
   bool probe_sent = false;
   uint64_t status_probed = 0;     // entry asked about this heartbeat interval (see send_append)
-  bool recent_active = false;    // heard from since the last CheckQuorum round
+  bool recent_active = false;     // heard from since the last CheckQuorum round
   std::deque<uint64_t> inflight;  // last index of each append in flight (replicate state)
 
   void free_inflight_through(uint64_t index) {

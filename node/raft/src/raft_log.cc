@@ -7,7 +7,9 @@
 namespace etsecd::raft {
 
 RaftLog::RaftLog(const Storage& storage)
-    : storage_(storage), unstable_offset_(storage.last_index() + 1), committed_(storage.hard_state().commit) {}
+    : storage_(storage),
+      unstable_offset_(storage.last_index() + 1),
+      committed_(storage.hard_state().commit) {}
 
 uint64_t RaftLog::first_index() const { return storage_.first_index(); }
 

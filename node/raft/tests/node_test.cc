@@ -93,7 +93,9 @@ TEST_CASE("an entry commits only once W voters persisted it") {
   c.elect(1);
   auto id = c.node(1).propose(bytes_of("put k"), {bytes_of("some-value-1234567")});
   REQUIRE(id.ok());
-  c.deliver([](const Message& m) { return is_append_to(m, 2) || is_append_to(m, 3) || m.type == MessageType::kAppendResp; });
+  c.deliver([](const Message& m) {
+    return is_append_to(m, 2) || is_append_to(m, 3) || m.type == MessageType::kAppendResp;
+  });
   CHECK(c.node(1).status().commit < id->index);  // 3 holders < W
   c.deliver([](const Message& m) { return is_append_to(m, 4) || m.type == MessageType::kAppendResp; });
   CHECK(c.node(1).status().commit == id->index);
@@ -104,7 +106,9 @@ TEST_CASE("a lowered W commits with fewer holders") {
   c.elect(1);
   auto id = c.node(1).propose(bytes_of("put k"), {bytes_of("some-value-1234567")});
   REQUIRE(id.ok());
-  c.deliver([](const Message& m) { return is_append_to(m, 2) || is_append_to(m, 3) || m.type == MessageType::kAppendResp; });
+  c.deliver([](const Message& m) {
+    return is_append_to(m, 2) || is_append_to(m, 3) || m.type == MessageType::kAppendResp;
+  });
   CHECK(c.node(1).status().commit == id->index);
 }
 

@@ -7,7 +7,8 @@
 namespace etsecd::raft::testing {
 
 Result<std::vector<Bytes>> ReferenceSecretSharer::split(std::span<const uint8_t> value, unsigned threshold,
-                                                        std::span<const uint8_t> xs, shamir::RandomSource& rng) {
+                                                        std::span<const uint8_t> xs,
+                                                        shamir::RandomSource& rng) {
   if (threshold < 2 || threshold > xs.size()) return make_error("shamir.invalid_threshold", "bad threshold");
   std::set<uint8_t> seen;
   for (uint8_t x : xs) {
@@ -19,7 +20,8 @@ Result<std::vector<Bytes>> ReferenceSecretSharer::split(std::span<const uint8_t>
   return out;
 }
 
-Result<Bytes> ReferenceSecretSharer::repair_at(std::span<const Bytes> encoded, unsigned threshold, uint8_t new_x) {
+Result<Bytes> ReferenceSecretSharer::repair_at(std::span<const Bytes> encoded, unsigned threshold,
+                                               uint8_t new_x) {
   if (new_x == 0) return make_error("shamir.zero_x", "x must be non-zero");
   if (encoded.size() < threshold) return make_error("shamir.too_few_shares", "too few shares");
   std::vector<RefShare> shares;

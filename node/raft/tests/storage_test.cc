@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "etsecd/raft/storage.h"
+
+#include <doctest/doctest.h>
 
 using namespace etsecd::raft;
 

@@ -54,7 +54,8 @@ class TestCluster {
       Ready rd = n.ready();
       if (rd.hard_state) storage(id).set_hard_state(*rd.hard_state);
       if (!rd.entries.empty()) REQUIRE(storage(id).append(rd.entries).ok());
-      for (const ShareRepair& r : rd.share_repairs) REQUIRE(storage(id).replace_share(r.index, r.term, r.value, r.share).ok());
+      for (const ShareRepair& r : rd.share_repairs)
+        REQUIRE(storage(id).replace_share(r.index, r.term, r.value, r.share).ok());
       for (Message& m : rd.messages) outbox.push_back(std::move(m));
       for (Entry& e : rd.committed_entries) applied[id].push_back(e);
       for (ReadState& r : rd.read_states) read_states[id].push_back(r);

@@ -34,7 +34,8 @@ struct Config {
   MemberId id = kNoMember;
   // Used when storage holds no membership yet (a fresh member): identical on every initial member.
   Membership initial_membership;
-  unsigned election_tick = 10;  // followers campaign after a random timeout in [election_tick, 2*election_tick)
+  unsigned election_tick =
+      10;  // followers campaign after a random timeout in [election_tick, 2*election_tick)
   unsigned heartbeat_tick = 1;
   bool pre_vote = true;
   bool check_quorum = true;
@@ -117,8 +118,8 @@ struct NodeStats {
   uint64_t recovery_rebuilt_shares = 0;   // shares of earlier-term entries computed with repair_at
   uint64_t recovery_dropped_entries = 0;  // entries dropped as provably uncommitted
   uint64_t recovery_drop_events = 0;
-  uint64_t recovery_waits = 0;            // leaderships that had to wait for more members
-  uint64_t repaired_shares = 0;           // all repair_at computations
+  uint64_t recovery_waits = 0;   // leaderships that had to wait for more members
+  uint64_t repaired_shares = 0;  // all repair_at computations
   uint64_t share_fetches_sent = 0;
   uint64_t cache_evictions = 0;
   uint64_t corrupt_shares_detected = 0;

@@ -27,10 +27,10 @@ struct QuorumSettings {
 
 // How many voters may be lost while each guarantee still holds.
 struct FaultTolerance {
-  unsigned writes = 0;                  // n - W: commits continue
-  unsigned elections = 0;               // n - (floor(n/2)+1): a leader can be elected
-  unsigned reads_after_commit = 0;      // W - k: a value just committed stays readable
-  unsigned reads_fully_replicated = 0;  // n - k: a value on every voter stays readable
+  unsigned writes = 0;                      // n - W: commits continue
+  unsigned elections = 0;                   // n - (floor(n/2)+1): a leader can be elected
+  unsigned reads_after_commit = 0;          // W - k: a value just committed stays readable
+  unsigned reads_fully_replicated = 0;      // n - k: a value on every voter stays readable
   bool leader_change_never_stalls = false;  // W >= ceil((n+k)/2)
 };
 

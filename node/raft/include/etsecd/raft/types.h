@@ -70,10 +70,10 @@ enum class MessageType : uint8_t {
   kPreVoteResp,
   kVote,
   kVoteResp,
-  kAppend,          // index/log_term: previous entry; entries carry the recipient's shares only
-  kAppendResp,      // accept: (index, log_term) now matches; reject: index = rejected prev index,
-                    // (reject_hint, log_term) = the member's best guess of a matching entry
-  kHeartbeat,       // context: read-index context, if any
+  kAppend,      // index/log_term: previous entry; entries carry the recipient's shares only
+  kAppendResp,  // accept: (index, log_term) now matches; reject: index = rejected prev index,
+                // (reject_hint, log_term) = the member's best guess of a matching entry
+  kHeartbeat,   // context: read-index context, if any
   kHeartbeatResp,
   kShareFetch,      // leader asks a holder for its shares of entries index..fetch_last
   kShareFetchResp,  // share_items: the holder's own shares, each tagged with (index, term)
