@@ -1,0 +1,112 @@
+#pragma once
+// The data the Raft core exchanges with its host: log entries, hard state, messages and membership.
+// Values never appear here in plaintext: an entry carries only the shares of the member that holds it.
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace etsecd::raft {
+
+using Bytes = std::vector<uint8_t>;
+using MemberId = uint64_t;
+
+inline constexpr MemberId kNoMember = 0;
+inline constexpr uint64_t kNoIndex = std::numeric_limits<uint64_t>::max();
+
+enum class EntryType : uint8_t {
+  kNormal = 0,      // metadata from the layer above plus one share per value
+  kNoOp = 1,        // appended by every new leader once its uncommitted suffix is resolved
+  kConfChange = 2,  // reserved for membership changes (issue 4): plaintext, no values
+};
+
+// One log entry as stored by one member. `metadata` (keys, op type, ...) is plaintext and identical on
+// every member; `shares` holds this member's encoded share of each value, in proposal order, so two
+// members' copies of the same (index, term) differ exactly in `shares`.
+struct Entry {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  EntryType type = EntryType::kNormal;
+  Bytes metadata;
+  std::vector<Bytes> shares;
+  friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+// What must be durable before any message of the same Ready is sent.
+struct HardState {
+  uint64_t term = 0;
+  MemberId vote = kNoMember;
+  uint64_t commit = 0;
+  friend bool operator==(const HardState&, const HardState&) = default;
+};
+
+struct Member {
+  MemberId id = kNoMember;
+  uint8_t x = 0;  // share index, 1..255, unique for the lifetime of the cluster, never reused
+  bool voter = true;
+  friend bool operator==(const Member&, const Member&) = default;
+};
+
+// The replicated configuration. `commit_quorum_override` = 0 means "use the default for the current
+// voter count"; `max_x_used` lets later members get a share index nobody ever had (issue 4).
+struct Membership {
+  std::vector<Member> members;
+  unsigned threshold = 0;
+  unsigned commit_quorum_override = 0;
+  uint8_t max_x_used = 0;
+  friend bool operator==(const Membership&, const Membership&) = default;
+};
+
+// Where the log starts after compaction (issue 4: each member's snapshot holds only its own shares).
+struct SnapshotMeta {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  Membership membership;
+};
+
+enum class MessageType : uint8_t {
+  kPreVote,
+  kPreVoteResp,
+  kVote,
+  kVoteResp,
+  kAppend,      // index/log_term: previous entry; entries carry the recipient's shares only
+  kAppendResp,  // accept: (index, log_term) now matches; reject: index = rejected prev index,
+                // (reject_hint, log_term) = the member's best guess of a matching entry
+  kHeartbeat,   // context: read-index context, if any
+  kHeartbeatResp,
+  kShareFetch,      // leader asks a holder for its shares of entries index..fetch_last
+  kShareFetchResp,  // share_items: the holder's own shares, each tagged with (index, term)
+  kShareRepair,     // leader sends a member a rebuilt share to replace one it reported corrupt
+};
+
+const char* to_string(MessageType type);
+
+// The shares one member holds for one entry, tagged so the receiver can check log identity.
+// `corrupt_values` lists value positions whose stored share failed its checksum (no bytes travel).
+struct ShareItem {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  std::vector<Bytes> shares;  // empty entries for corrupt positions
+  std::vector<uint32_t> corrupt_values;
+  friend bool operator==(const ShareItem&, const ShareItem&) = default;
+};
+
+struct Message {
+  MessageType type = MessageType::kHeartbeat;
+  MemberId from = kNoMember;
+  MemberId to = kNoMember;
+  uint64_t term = 0;
+  uint64_t log_term = 0;
+  uint64_t index = 0;
+  uint64_t commit = 0;
+  bool reject = false;
+  uint64_t reject_hint = 0;  // appended: the follower's best guess of a matching index
+  uint64_t fetch_last = 0;
+  std::vector<Entry> entries;
+  std::vector<ShareItem> share_items;
+  Bytes context;
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
+}  // namespace etsecd::raft

@@ -1,0 +1,75 @@
+#pragma once
+// Safety invariants the simulator checks after every step:
+//   election safety      at most one leader per term
+//   log matching         an (index, term) names one entry (same metadata, same previous term) on every
+//                        member, so equal entries imply equal prefixes
+//   leader completeness  every leader's log holds every committed entry
+//   state-machine safety every member applies the same entry at each index, and the values rebuilt
+//                        from shares equal the proposed ones
+//   durability           every committed value keeps >= W holders and rebuilds from random k of them
+//   secrecy              a member stores only its own shares (x, k checked) and never a plaintext value
+//   reads                a confirmed read index covers every commit that happened before the read
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etsecd/raft/node.h"
+#include "etsecd/raft/storage.h"
+#include "tests/test_random.h"
+
+namespace etsecd::raft::sim {
+
+struct SimMemberView {
+  MemberId id = kNoMember;
+  uint8_t x = 0;
+  const MemoryStorage* storage = nullptr;
+};
+
+class InvariantChecker {
+ public:
+  InvariantChecker(unsigned threshold, unsigned commit_quorum) : k_(threshold), w_(commit_quorum) {}
+
+  // All return "" when the invariant holds, else a description of the violation.
+  void record_proposal(ProposalId id, const std::vector<Bytes>& values);
+  std::string on_persist(const SimMemberView& member, const std::vector<Entry>& appended);
+  std::string on_apply(MemberId member, const Entry& entry);
+  std::string on_leader(MemberId member, uint64_t term);
+  std::string on_read(uint64_t read_index, uint64_t commit_when_issued);
+  std::string check_leader_log(MemberId member, uint64_t term, const MemoryStorage& storage) const;
+  // Holder counts of every committed value; rebuild checks for newly committed entries, `extra`
+  // random ones, or all of them when `all` is set.
+  std::string check_committed(const std::vector<SimMemberView>& members, testing::TestRandom& rng,
+                              unsigned extra, bool all);
+
+  std::optional<uint64_t> committed_term(uint64_t index) const {
+    auto it = committed_.find(index);
+    if (it == committed_.end()) return std::nullopt;
+    return it->second.first;
+  }
+  uint64_t committed_index() const { return committed_.empty() ? 0 : committed_.rbegin()->first; }
+  uint64_t rebuilds_checked() const { return rebuilds_checked_; }
+
+ private:
+  struct Identity {
+    EntryType type;
+    Bytes metadata;
+    size_t values;
+    uint64_t prev_term;
+  };
+  std::string check_rebuild(uint64_t index, uint64_t term, const std::vector<SimMemberView>& members,
+                            testing::TestRandom& rng);
+
+  unsigned k_;
+  unsigned w_;
+  std::map<uint64_t, MemberId> leaders_;                          // term -> leader
+  std::map<std::pair<uint64_t, uint64_t>, Identity> identities_;  // (index, term)
+  std::map<std::pair<uint64_t, uint64_t>, std::vector<Bytes>> proposals_;
+  std::map<uint64_t, std::pair<uint64_t, Bytes>> committed_;  // index -> (term, metadata)
+  std::vector<uint64_t> newly_committed_;
+  uint64_t rebuilds_checked_ = 0;
+};
+
+}  // namespace etsecd::raft::sim

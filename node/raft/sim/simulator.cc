@@ -1,0 +1,503 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "etsecd/raft/node.h"
+#include "etsecd/raft/quorum.h"
+#include "sim/invariants.h"
+#include "sim/network.h"
+#include "tests/reference_secret_sharer.h"
+#include "tests/reference_shamir.h"
+#include "tests/test_random.h"
+
+namespace etsecd::raft::sim {
+
+void SimCounters::add(const SimCounters& o) {
+  schedules += o.schedules;
+  steps += o.steps;
+  proposals += o.proposals;
+  committed_entries += o.committed_entries;
+  reads_confirmed += o.reads_confirmed;
+  crashes += o.crashes;
+  leader_changes += o.leader_changes;
+  leader_killed_below_k += o.leader_killed_below_k;
+  leader_killed_k_to_w += o.leader_killed_k_to_w;
+  leader_killed_at_w += o.leader_killed_at_w;
+  schedules_with_rebuild += o.schedules_with_rebuild;
+  schedules_with_drop += o.schedules_with_drop;
+  schedules_with_wait += o.schedules_with_wait;
+  rebuilt_shares += o.rebuilt_shares;
+  dropped_entries += o.dropped_entries;
+  dropped_proposals += o.dropped_proposals;
+  corruptions_injected += o.corruptions_injected;
+  corruptions_detected += o.corruptions_detected;
+  corruptions_repaired += o.corruptions_repaired;
+  cache_evictions += o.cache_evictions;
+  rebuilds_checked += o.rebuilds_checked;
+}
+
+std::string SimCounters::summary() const {
+  auto s = [](uint64_t v) { return std::to_string(v); };
+  return "schedules=" + s(schedules) + " steps=" + s(steps) + " proposals=" + s(proposals) +
+         " committed=" + s(committed_entries) + " reads=" + s(reads_confirmed) + " crashes=" + s(crashes) +
+         " leader_changes=" + s(leader_changes) + "\n" +
+         "crux: leader killed after its value reached <k members: " + s(leader_killed_below_k) +
+         ", k..W-1: " + s(leader_killed_k_to_w) + ", >=W: " + s(leader_killed_at_w) + "\n" +
+         "recovery: schedules with rebuild-by-repair=" + s(schedules_with_rebuild) +
+         " with drop-as-provably-uncommitted=" + s(schedules_with_drop) +
+         " with wait=" + s(schedules_with_wait) + " (rebuilt shares=" + s(rebuilt_shares) +
+         ", dropped entries=" + s(dropped_entries) + ", dropped proposals=" + s(dropped_proposals) + ")\n" +
+         "integrity: corruptions injected=" + s(corruptions_injected) +
+         " detected=" + s(corruptions_detected) + " repaired=" + s(corruptions_repaired) +
+         "; share-cache evictions=" + s(cache_evictions) +
+         "; k-subset rebuilds checked=" + s(rebuilds_checked);
+}
+
+namespace {
+
+struct SimMember {
+  MemberId id = kNoMember;
+  uint8_t x = 0;
+  std::unique_ptr<MemoryStorage> storage = std::make_unique<MemoryStorage>();
+  std::unique_ptr<testing::TestRandom> rng;
+  std::unique_ptr<Node> node;  // null while crashed
+  NodeStats past;              // counters of earlier incarnations
+};
+
+class Schedule {
+ public:
+  explicit Schedule(const SimConfig& config) : cfg_(config), rng_(config.seed), net_(rng_) {}
+
+  SimResult run() {
+    setup();
+    for (unsigned s = 0; s < cfg_.steps && failure_.empty(); ++s) step(/*faulty=*/true);
+    if (failure_.empty()) final_phase();
+    if (failure_.empty()) fail_if(checker_->check_committed(views(), rng_, 0, /*all=*/true));
+    return finish();
+  }
+
+ private:
+  // ---------------- setup ----------------
+  void setup() {
+    const unsigned sizes[] = {3, 5, 7};
+    n_ = cfg_.members ? cfg_.members : sizes[rng_.below(3)];
+    k_ = 2 + static_cast<unsigned>(rng_.below(n_ - 1));
+    const unsigned lo = min_commit_quorum(n_, k_);
+    const unsigned requested = rng_.chance(0.5) ? 0 : lo + static_cast<unsigned>(rng_.below(n_ - lo + 1));
+    std::vector<MemberId> ids;
+    for (unsigned i = 0; i < n_; ++i) ids.push_back(10 + i);
+    auto membership = initial_membership(ids, k_, requested);
+    w_ = validate_membership(*membership)->commit_quorum;
+    node_cfg_.initial_membership = *membership;
+    node_cfg_.election_tick = 10;
+    node_cfg_.heartbeat_tick = 1 + static_cast<unsigned>(rng_.below(2));
+    const uint64_t cache_sizes[] = {150, 1000, 1 << 20};
+    node_cfg_.share_cache_bytes = cache_sizes[rng_.below(3)];
+    const unsigned fetch_sizes[] = {1, 4, 64};
+    node_cfg_.max_fetch_entries = fetch_sizes[rng_.below(3)];
+    const unsigned inflight[] = {1, 4, 256};
+    node_cfg_.max_inflight_messages = inflight[rng_.below(3)];
+    node_cfg_.max_bytes_per_message = rng_.chance(0.3) ? 200 : 1 << 20;
+    const double losses[] = {0.0, 0.05, 0.15};
+    faults_.loss = losses[rng_.below(3)];
+    faults_.duplicate = rng_.chance(0.5) ? 0.05 : 0.0;
+    const unsigned delays[] = {1, 2, 4};
+    faults_.max_delay = delays[rng_.below(3)];
+    net_.set_faults(faults_);
+    checker_ = std::make_unique<InvariantChecker>(k_, w_);
+    members_.resize(n_);
+    for (unsigned i = 0; i < n_; ++i) {
+      members_[i].id = ids[i];
+      members_[i].x = static_cast<uint8_t>(i + 1);
+      start(members_[i]);
+    }
+    log("cluster n=" + std::to_string(n_) + " k=" + std::to_string(k_) + " W=" + std::to_string(w_));
+  }
+
+  void start(SimMember& m) {
+    m.rng = std::make_unique<testing::TestRandom>(rng_.next());
+    Config c = node_cfg_;
+    c.id = m.id;
+    auto node = Node::create(c, *m.storage, sharer_, *m.rng);
+    if (!node) {
+      fail_if("node start failed: " + node.error().message);
+      return;
+    }
+    m.node = std::move(*node);
+  }
+
+  void crash(SimMember& m) {
+    if (!m.node) return;
+    const NodeStats& s = m.node->stats();
+    m.past.recovery_rebuilt_shares += s.recovery_rebuilt_shares;
+    m.past.recovery_drop_events += s.recovery_drop_events;
+    m.past.recovery_dropped_entries += s.recovery_dropped_entries;
+    m.past.recovery_waits += s.recovery_waits;
+    m.past.corrupt_shares_detected += s.corrupt_shares_detected;
+    m.past.cache_evictions += s.cache_evictions;
+    m.node.reset();
+    ++counters_.crashes;
+    log("crash m" + std::to_string(m.id));
+  }
+
+  // ---------------- one step ----------------
+  void step(bool faulty) {
+    ++now_;
+    ++counters_.steps;
+    for (SimMember& m : members_)
+      if (m.node && rng_.chance(0.4)) m.node->tick();
+    for (Message& msg : net_.take_due(now_)) deliver(msg);
+    if (faulty)
+      act();
+    else if (rng_.chance(0.1))
+      propose();
+    for (SimMember& m : members_) process(m, nullptr);
+    check_step();
+    if (net_.in_flight() > 20000) fail_if("message storm: more than 20000 messages in flight");
+  }
+
+  void deliver(const Message& msg) {
+    SimMember* to = find(msg.to);
+    if (!to || !to->node) return;
+    if (cfg_.trace) {
+      log("deliver " + std::string(to_string(msg.type)) + " m" + std::to_string(msg.from) + "->m" +
+          std::to_string(msg.to) + " term=" + std::to_string(msg.term) +
+          " index=" + std::to_string(msg.index) + " n=" + std::to_string(msg.entries.size()) +
+          " items=" + std::to_string(msg.share_items.size()) + " last=" + std::to_string(msg.fetch_last) +
+          (msg.reject ? " reject" : ""));
+    }
+    Status st = to->node->step(msg);
+    if (!st) fail_if("step failed: " + st.error().message);
+  }
+
+  void act() {
+    const uint64_t r = rng_.below(1000);
+    if (r < 150) {
+      propose();
+    } else if (r < 180) {
+      read();
+    } else if (r < 186) {
+      auto up = members_where(true);
+      if (!up.empty()) crash(*up[rng_.below(up.size())]);
+    } else if (r < 206) {
+      auto down = members_where(false);
+      if (!down.empty()) {
+        start(*down[rng_.below(down.size())]);
+        log("restart");
+      }
+    } else if (r < 212) {
+      std::map<MemberId, int> groups;
+      for (SimMember& m : members_) groups[m.id] = static_cast<int>(rng_.below(2));
+      net_.partition(groups);
+      log("partition");
+    } else if (r < 232) {
+      net_.heal();
+      log("heal");
+    } else if (r < 242) {
+      kill_leader_mid_replication();
+    } else if (r < 245) {
+      corrupt_a_share();
+    }
+  }
+
+  SimMember* leader() {
+    SimMember* best = nullptr;
+    for (SimMember& m : members_) {
+      if (!m.node || m.node->status().role != Role::kLeader) continue;
+      if (!best || m.node->status().term > best->node->status().term) best = &m;
+    }
+    return best;
+  }
+
+  std::optional<ProposalId> propose() {
+    SimMember* l = leader();
+    if (!l) return std::nullopt;
+    std::vector<Bytes> values(1 + rng_.below(3));
+    for (Bytes& v : values) {
+      v.resize(16 + rng_.below(25));
+      rng_.fill(v);
+    }
+    const std::string key = "put key-" + std::to_string(rng_.below(1000));
+    auto id = l->node->propose(Bytes(key.begin(), key.end()), values);
+    if (!id) return std::nullopt;  // not ready yet: a client would retry
+    checker_->record_proposal(*id, values);
+    ++counters_.proposals;
+    log("propose m" + std::to_string(l->id) + " index=" + std::to_string(id->index) +
+        " term=" + std::to_string(id->term));
+    return *id;
+  }
+
+  void read() {
+    SimMember* l = leader();
+    if (!l) return;
+    const std::string ctx = "read-" + std::to_string(++read_seq_);
+    Bytes context(ctx.begin(), ctx.end());
+    const bool heartbeats = rng_.chance(0.5);
+    if (!l->node->read_index(context, heartbeats)) return;
+    reads_[context] = checker_->committed_index();
+    if (!heartbeats) {
+      // The host's own share-fetch RPC doubles as the leadership check: a member answers with its
+      // term and leader, and the leader's host reports the acknowledgement.
+      const NodeStatus ls = l->node->status();
+      for (SimMember& m : members_) {
+        if (&m == l || !m.node || !net_.connected(l->id, m.id) || rng_.chance(faults_.loss)) continue;
+        const NodeStatus s = m.node->status();
+        if (s.term == ls.term && s.leader == l->id) l->node->ack_leadership(m.id, s.term, context);
+      }
+    }
+  }
+
+  // The crux: the leader proposes, its append reaches a random number of followers (which persist it
+  // but whose answers are lost), and the leader dies before learning anything more.
+  void kill_leader_mid_replication() {
+    SimMember* l = leader();
+    if (!l || l->node->status().recovering) return;
+    auto id = propose();
+    if (!id) return;
+    std::vector<Message> held;
+    process(*l, &held);
+    std::vector<SimMember*> followers;
+    for (SimMember& m : members_)
+      if (&m != l && m.node) followers.push_back(&m);
+    for (size_t i = followers.size(); i > 1; --i) std::swap(followers[i - 1], followers[rng_.below(i)]);
+    const size_t reach = rng_.below(followers.size() + 1);
+    for (size_t i = 0; i < reach; ++i) {
+      for (const Message& msg : held) {
+        if (msg.to != followers[i]->id || msg.type != MessageType::kAppend) continue;
+        deliver(msg);
+        std::vector<Message> lost;
+        process(*followers[i], &lost);
+      }
+    }
+    crash(*l);
+    unsigned holders = 0;
+    for (SimMember& m : members_) {
+      auto t = m.storage->term(id->index);
+      if (t && *t == id->term) ++holders;
+    }
+    if (holders < k_) {
+      ++counters_.leader_killed_below_k;
+    } else if (holders < w_) {
+      ++counters_.leader_killed_k_to_w;
+    } else {
+      ++counters_.leader_killed_at_w;
+    }
+    log("killed leader after its value reached " + std::to_string(holders) + " members");
+  }
+
+  void corrupt_a_share() {
+    SimMember& m = members_[rng_.below(members_.size())];
+    const auto& entries = m.storage->stored_entries();
+    if (entries.empty()) return;
+    const Entry& e = entries[rng_.below(entries.size())];
+    if (e.shares.empty()) return;
+    const uint32_t v = static_cast<uint32_t>(rng_.below(e.shares.size()));
+    unsigned intact = 0;
+    for (SimMember& o : members_) {
+      auto t = o.storage->term(e.index);
+      if (!t || *t != e.term) continue;
+      auto stored = o.storage->entries(e.index, e.index + 1, 0);
+      if (testing::ref_decode(stored->front().shares[v])) ++intact;
+    }
+    if (intact <= k_ || !testing::ref_decode(e.shares[v])) return;  // keep every value rebuildable
+    auto& mutable_entries = m.storage->mutable_entries_for_testing();
+    Bytes& share = mutable_entries[e.index - m.storage->first_index()].shares[v];
+    share[7 + rng_.below(share.size() - 11)] ^= static_cast<uint8_t>(1 + rng_.below(255));
+    ++counters_.corruptions_injected;
+    log("corrupt m" + std::to_string(m.id) + " index=" + std::to_string(e.index));
+  }
+
+  // Persist, then send: exactly the host loop of node.h. `capture` keeps messages instead of sending.
+  void process(SimMember& m, std::vector<Message>* capture) {
+    if (!m.node) return;
+    while (m.node->has_ready() && failure_.empty()) {
+      Ready rd = m.node->ready();
+      if (rd.hard_state) m.storage->set_hard_state(*rd.hard_state);
+      if (!rd.entries.empty()) {
+        if (cfg_.trace) {
+          std::string line = "persist m" + std::to_string(m.id) +
+                             " hs.commit=" + std::to_string(rd.hard_state ? rd.hard_state->commit : 0);
+          for (const Entry& e : rd.entries)
+            line += " (" + std::to_string(e.index) + "," + std::to_string(e.term) + ")";
+          log(line);
+        }
+        fail_if(checker_->on_persist(view(m), rd.entries));
+        Status st = m.storage->append(rd.entries);
+        if (!st) fail_if("storage append failed: " + st.error().message);
+      }
+      for (const ShareRepair& r : rd.share_repairs) {
+        Status st = m.storage->replace_share(r.index, r.term, r.value, r.share);
+        if (!st) fail_if("share repair failed: " + st.error().message);
+        ++counters_.corruptions_repaired;
+      }
+      for (Message& msg : rd.messages) {
+        if (capture) {
+          capture->push_back(std::move(msg));
+        } else {
+          net_.send(std::move(msg), now_);
+        }
+      }
+      for (const Entry& e : rd.committed_entries) {
+        log("apply m" + std::to_string(m.id) + " (" + std::to_string(e.index) + "," + std::to_string(e.term) +
+            ")");
+        fail_if(checker_->on_apply(m.id, e));
+      }
+      for (const ReadState& rs : rd.read_states) {
+        auto it = reads_.find(rs.context);
+        if (it == reads_.end()) {
+          fail_if("read state for an unknown context");
+          continue;
+        }
+        fail_if(checker_->on_read(rs.index, it->second));
+        ++counters_.reads_confirmed;
+      }
+      counters_.dropped_proposals += rd.dropped_proposals.size();
+      m.node->advance(rd);
+    }
+  }
+
+  void check_step() {
+    if (!failure_.empty()) return;
+    for (SimMember& m : members_) {
+      if (!m.node || m.node->status().role != Role::kLeader) continue;
+      const NodeStatus s = m.node->status();
+      fail_if(checker_->on_leader(m.id, s.term));
+      fail_if(checker_->check_leader_log(m.id, s.term, *m.storage));
+      if (s.term > last_leader_term_) {
+        last_leader_term_ = s.term;
+        ++counters_.leader_changes;
+        log("leader m" + std::to_string(m.id) + " term=" + std::to_string(s.term));
+      }
+    }
+    fail_if(checker_->check_committed(views(), rng_, 1, false));
+  }
+
+  // Heal everything, restart everyone, and require progress: a fresh proposal must commit.
+  void final_phase() {
+    net_.heal();
+    net_.set_faults(NetworkFaults{0.0, 0.0, 1});
+    for (SimMember& m : members_)
+      if (!m.node) start(m);
+    std::optional<ProposalId> last;
+    for (unsigned s = 0; s < 600 && failure_.empty(); ++s) {
+      ++now_;
+      ++counters_.steps;
+      for (SimMember& m : members_)
+        if (rng_.chance(0.5)) m.node->tick();
+      for (Message& msg : net_.take_due(now_)) deliver(msg);
+      SimMember* l = leader();
+      if (l && (!last || l->node->status().term > last->term)) {
+        if (auto id = propose()) last = id;
+      }
+      for (SimMember& m : members_) process(m, nullptr);
+      check_step();
+      if (last) {
+        auto t = checker_->committed_term(last->index);
+        if (t && *t == last->term) return;
+      }
+    }
+    std::string state;
+    for (SimMember& m : members_) {
+      const NodeStatus st = m.node->status();
+      state += " m" + std::to_string(m.id) + "[" + to_string(st.role) + " term=" + std::to_string(st.term) +
+               " commit=" + std::to_string(st.commit) + " last=" + std::to_string(st.last_index) +
+               (st.recovering ? " recovering" : "") + "]";
+    }
+    if (SimMember* l = leader()) {
+      const NodeStats& st = l->node->stats();
+      state += " leader stats: fetches=" + std::to_string(st.share_fetches_sent) +
+               " rejected=" + std::to_string(st.rejected_messages) +
+               " repaired=" + std::to_string(st.repaired_shares) +
+               " corrupt=" + std::to_string(st.corrupt_shares_detected) +
+               " evictions=" + std::to_string(st.cache_evictions);
+      auto r = l->node->propose({}, {Bytes(16, 1)});
+      if (!r) state += " propose: " + r.error().message;
+    }
+    fail_if(
+        "liveness: no proposal committed within 600 fault-free steps after healing; k=" + std::to_string(k_) +
+        " W=" + std::to_string(w_) + " cache=" + std::to_string(node_cfg_.share_cache_bytes) +
+        " fetch=" + std::to_string(node_cfg_.max_fetch_entries) + state);
+  }
+
+  SimResult finish() {
+    SimResult r;
+    r.seed = cfg_.seed;
+    r.failure = failure_;
+    counters_.schedules = 1;
+    counters_.committed_entries = checker_ ? checker_->committed_index() : 0;
+    counters_.rebuilds_checked = checker_ ? checker_->rebuilds_checked() : 0;
+    NodeStats total;
+    for (SimMember& m : members_) {
+      crash(m);
+      --counters_.crashes;
+      total.recovery_rebuilt_shares += m.past.recovery_rebuilt_shares;
+      total.recovery_drop_events += m.past.recovery_drop_events;
+      total.recovery_dropped_entries += m.past.recovery_dropped_entries;
+      total.recovery_waits += m.past.recovery_waits;
+      total.corrupt_shares_detected += m.past.corrupt_shares_detected;
+      total.cache_evictions += m.past.cache_evictions;
+    }
+    counters_.rebuilt_shares = total.recovery_rebuilt_shares;
+    counters_.dropped_entries = total.recovery_dropped_entries;
+    counters_.schedules_with_rebuild = total.recovery_rebuilt_shares > 0;
+    counters_.schedules_with_drop = total.recovery_drop_events > 0;
+    counters_.schedules_with_wait = total.recovery_waits > 0;
+    counters_.corruptions_detected = total.corrupt_shares_detected;
+    counters_.cache_evictions = total.cache_evictions;
+    r.counters = counters_;
+    r.trace = std::move(trace_);
+    return r;
+  }
+
+  // ---------------- helpers ----------------
+  SimMember* find(MemberId id) {
+    for (SimMember& m : members_)
+      if (m.id == id) return &m;
+    return nullptr;
+  }
+  std::vector<SimMember*> members_where(bool up) {
+    std::vector<SimMember*> out;
+    for (SimMember& m : members_)
+      if (static_cast<bool>(m.node) == up) out.push_back(&m);
+    return out;
+  }
+  SimMemberView view(const SimMember& m) const { return SimMemberView{m.id, m.x, m.storage.get()}; }
+  std::vector<SimMemberView> views() const {
+    std::vector<SimMemberView> out;
+    for (const SimMember& m : members_) out.push_back(view(m));
+    return out;
+  }
+  void fail_if(const std::string& error) {
+    if (!error.empty() && failure_.empty()) failure_ = error + " (step " + std::to_string(now_) + ")";
+  }
+  void log(const std::string& line) {
+    if (cfg_.trace) trace_.push_back("t=" + std::to_string(now_) + " " + line);
+  }
+
+  SimConfig cfg_;
+  testing::TestRandom rng_;
+  testing::ReferenceSecretSharer sharer_;
+  Network net_;
+  NetworkFaults faults_;
+  Config node_cfg_;
+  unsigned n_ = 0, k_ = 0, w_ = 0;
+  std::vector<SimMember> members_;
+  std::unique_ptr<InvariantChecker> checker_;
+  uint64_t now_ = 0;
+  uint64_t read_seq_ = 0;
+  uint64_t last_leader_term_ = 0;
+  std::map<Bytes, uint64_t> reads_;
+  SimCounters counters_;
+  std::string failure_;
+  std::vector<std::string> trace_;
+};
+
+}  // namespace
+
+SimResult run_schedule(const SimConfig& config) { return Schedule(config).run(); }
+
+}  // namespace etsecd::raft::sim
