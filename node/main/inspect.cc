@@ -64,7 +64,11 @@ int run_inspect(const std::vector<std::string>& args) {
     std::cerr << "etsecd-node inspect: '" << data_dir << "' holds no etsecd key-value store\n";
     return 1;
   }
-  auto backend = storage::RocksBackend::open_read_only(kv_dir.string());
+  storage::RocksOptions options;
+  options.create_if_missing = false;
+  options.sync = false;
+  // RocksDB's lock makes this fail while the member runs: inspect a stopped member (or a copy).
+  auto backend = storage::RocksBackend::open(kv_dir.string(), options);
   if (!backend) {
     std::cerr << "etsecd-node inspect: " << backend.error().message << "\n";
     return 1;

@@ -23,10 +23,14 @@ namespace {
 
 log::Level to_log_level(config::LogLevel l) {
   switch (l) {
-    case config::LogLevel::kDebug: return log::Level::kDebug;
-    case config::LogLevel::kInfo: return log::Level::kInfo;
-    case config::LogLevel::kWarn: return log::Level::kWarn;
-    case config::LogLevel::kError: return log::Level::kError;
+    case config::LogLevel::kDebug:
+      return log::Level::kDebug;
+    case config::LogLevel::kInfo:
+      return log::Level::kInfo;
+    case config::LogLevel::kWarn:
+      return log::Level::kWarn;
+    case config::LogLevel::kError:
+      return log::Level::kError;
   }
   return log::Level::kInfo;
 }
@@ -66,7 +70,8 @@ struct NodeMetrics {
 };
 
 int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
-  log::Logger logger([](std::string_view line) { std::cerr << line << std::flush; }, to_log_level(cfg.log_level));
+  log::Logger logger([](std::string_view line) { std::cerr << line << std::flush; },
+                     to_log_level(cfg.log_level));
   logger = logger.with({{"member", cfg.name}});
   for (const auto& w : warnings) logger.warn(w);
   std::cerr << config::describe(cfg) << std::flush;
@@ -84,7 +89,8 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   o.commit_quorum = cfg.commit_quorum;
   o.listen_peer_address = cfg.listen_peer_urls.front().host_port();
   if (cfg.peer_tls.enabled()) {
-    o.peer_tls = transport::TlsFiles{cfg.peer_tls.cert_file, cfg.peer_tls.key_file, cfg.peer_tls.trusted_ca_file};
+    o.peer_tls =
+        transport::TlsFiles{cfg.peer_tls.cert_file, cfg.peer_tls.key_file, cfg.peer_tls.trusted_ca_file};
   }
   o.insecure_peer = cfg.insecure_peer;
   o.heartbeat_interval = std::chrono::milliseconds(cfg.heartbeat_interval_ms);
@@ -184,7 +190,8 @@ int main(int argc, char** argv) {
     case config::Invocation::Action::kVersion:
       std::cout << "etsecd-node " << node::kVersion << "\n";
       return 0;
-    case config::Invocation::Action::kRun: break;
+    case config::Invocation::Action::kRun:
+      break;
   }
   return node::run(inv->config, inv->warnings);
 }

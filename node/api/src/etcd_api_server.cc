@@ -10,9 +10,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "convert.h"
-#include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
 #include "etsecd/mvcc/errors.h"
+#include "etsecd/proto/kv_convert.h"
 #include "etsecd/server/errors.h"
 
 namespace etsecd::api {
@@ -24,10 +24,30 @@ constexpr auto kDefaultRequestTimeout = std::chrono::seconds(10);
 constexpr size_t kGrpcOverheadBytes = 512 * 1024;  // etcd allows this much beyond --max-request-bytes
 
 grpc::Status to_status(const Error& error) {
-  using mvcc::GrpcCode;
-  GrpcCode code = mvcc::grpc_code_of(error);
-  if (error.code.rfind("server.", 0) == 0 || error.code.rfind("transport.", 0) == 0) code = GrpcCode::kUnavailable;
-  return grpc::Status(static_cast<grpc::StatusCode>(code), error.message);
+  // The member's own errors (no leader, timeouts, not enough shares) and transport failures are all
+  // "try again" conditions for etcd clients; the rest map as the MVCC layer says.
+  if (error.code.rfind("server.", 0) == 0 || error.code.rfind("transport.", 0) == 0) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, error.message);
+  }
+  return proto::to_grpc_status(error);
+}
+
+server::WriteRequest to_write(proto::ProposedRequest p) {
+  return server::WriteRequest{std::move(p.op), std::move(p.values), std::move(p.compare_operands)};
+}
+
+// The rebuilt values in the order the fill_* functions consume them.
+Result<std::vector<std::string>> ordered_values(const std::vector<const mvcc::KeyValue*>& kvs,
+                                                const server::ValueMap& values) {
+  std::vector<std::string> out;
+  out.reserve(kvs.size());
+  for (const auto* kv : kvs) {
+    auto it = values.find(wire::ValueRef{kv->key, kv->mod_revision});
+    if (it == values.end())
+      return make_error("api.internal", "etcdserver: internal: a value was not rebuilt");
+    out.push_back(it->second);
+  }
+  return out;
 }
 
 // Errors from the leader come back as "code: message" inside a transport.remote error.
@@ -54,74 +74,71 @@ Result<std::string> read_file(const std::string& path, const char* what) {
   return s.str();
 }
 
+void fill_header(etcdserverpb::ResponseHeader* header, const server::MemberStatus& st) {
+  header->set_cluster_id(st.cluster_id);
+  header->set_member_id(st.id);
+  header->set_revision(st.revision);
+  header->set_raft_term(st.term);
+}
+
 // The handlers, callable both from gRPC and for requests forwarded by followers.
 class Handlers {
  public:
-  Handlers(server::Member& member, size_t max_request_bytes) : member_(member), max_request_bytes_(max_request_bytes) {}
+  Handlers(server::Member& member, size_t max_request_bytes)
+      : member_(member), max_request_bytes_(max_request_bytes) {}
 
   Status range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* resp, Deadline deadline) {
-    auto r = member_.range(to_range_op(req), req.serializable(), deadline);
+    auto r = member_.range(proto::to_range_op(req), req.serializable(), deadline);
     if (!r) return r.error();
-    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
-    fill_range(r->result, r->values, resp);
-    return Status::Ok();
+    auto values = ordered_values(proto::kvs_needing_values(r->result), r->values);
+    if (!values) return values.error();
+    return proto::fill_range_response(r->result, *values, header(), resp);
   }
 
   Status put(const etcdserverpb::PutRequest& req, etcdserverpb::PutResponse* resp, Deadline deadline) {
-    if (auto st = check_size(req.ByteSizeLong()); !st) return st;
-    auto r = member_.write(to_write(req), deadline);
-    if (!r) return r.error();
-    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
-    if (auto* p = std::get_if<mvcc::PutResult>(&r->result.result)) fill_put(*p, r->values, resp);
-    return Status::Ok();
+    return write(req, proto::from_put(req), resp, deadline, &proto::fill_put_response);
   }
 
   Status delete_range(const etcdserverpb::DeleteRangeRequest& req, etcdserverpb::DeleteRangeResponse* resp,
                       Deadline deadline) {
-    if (auto st = check_size(req.ByteSizeLong()); !st) return st;
-    auto r = member_.write(to_write(req), deadline);
-    if (!r) return r.error();
-    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
-    if (auto* d = std::get_if<mvcc::DeleteRangeResult>(&r->result.result)) fill_delete(*d, r->values, resp);
-    return Status::Ok();
+    return write(req, proto::from_delete_range(req), resp, deadline, &proto::fill_delete_range_response);
   }
 
   Status txn(const etcdserverpb::TxnRequest& req, etcdserverpb::TxnResponse* resp, Deadline deadline) {
-    if (auto st = check_size(req.ByteSizeLong()); !st) return st;
-    auto r = member_.write(to_write(req), deadline);
-    if (!r) return r.error();
-    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
-    if (auto* t = std::get_if<mvcc::TxnResult>(&r->result.result)) fill_txn(*t, r->values, resp);
-    return Status::Ok();
+    return write(req, proto::from_txn(req), resp, deadline, &proto::fill_txn_response);
   }
 
   Status compact(const etcdserverpb::CompactionRequest& req, etcdserverpb::CompactionResponse* resp,
                  Deadline deadline) {
-    auto r = member_.write(to_write(req), deadline);
+    auto r = member_.write(to_write(proto::from_compaction(req)), deadline);
     if (!r) return r.error();
-    fill_header(resp->mutable_header(), member_.status(), r->result.revision);
-    return Status::Ok();
+    return proto::fill_compaction_response(r->result, header(), resp);
   }
 
   // Serves a request forwarded by a follower: the same handlers, never forwarded again.
   Result<std::string> forwarded(const std::string& method, const std::string& body) {
     const auto deadline = std::chrono::steady_clock::now() + kDefaultRequestTimeout;
-    if (method == "api.KV.Range") return run<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse>(body, deadline, &Handlers::range);
-    if (method == "api.KV.Put") return run<etcdserverpb::PutRequest, etcdserverpb::PutResponse>(body, deadline, &Handlers::put);
+    if (method == "api.KV.Range")
+      return run<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse>(body, deadline, &Handlers::range);
+    if (method == "api.KV.Put")
+      return run<etcdserverpb::PutRequest, etcdserverpb::PutResponse>(body, deadline, &Handlers::put);
     if (method == "api.KV.DeleteRange") {
-      return run<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse>(body, deadline, &Handlers::delete_range);
+      return run<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse>(
+          body, deadline, &Handlers::delete_range);
     }
-    if (method == "api.KV.Txn") return run<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse>(body, deadline, &Handlers::txn);
+    if (method == "api.KV.Txn")
+      return run<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse>(body, deadline, &Handlers::txn);
     if (method == "api.KV.Compact") {
-      return run<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse>(body, deadline, &Handlers::compact);
+      return run<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse>(body, deadline,
+                                                                                    &Handlers::compact);
     }
     return make_error("api.unknown_method", "unknown forwarded method '" + method + "'");
   }
 
   // Serves locally when this member can, otherwise forwards to the leader.
   template <class Req, class Resp>
-  grpc::Status serve(const grpc::ServerContext* ctx, const char* method, const Req& req, Resp* resp, bool needs_leader,
-                     Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
+  grpc::Status serve(const grpc::ServerContext* ctx, const char* method, const Req& req, Resp* resp,
+                     bool needs_leader, Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
     const Deadline deadline = deadline_of(ctx);
     for (;;) {
       if (!needs_leader || member_.status().is_leader) {
@@ -132,7 +149,8 @@ class Handlers {
       }
       auto r = member_.call_leader(std::string("api.") + method, req.SerializeAsString(), deadline);
       if (r) {
-        if (!resp->ParseFromString(*r)) return grpc::Status(grpc::StatusCode::INTERNAL, "malformed leader response");
+        if (!resp->ParseFromString(*r))
+          return grpc::Status(grpc::StatusCode::INTERNAL, "malformed leader response");
         return grpc::Status::OK;
       }
       Error e = remote_error(r.error());
@@ -145,13 +163,30 @@ class Handlers {
   server::Member& member() { return member_; }
 
  private:
+  proto::HeaderFields header() const {
+    const auto st = member_.status();
+    return proto::HeaderFields{st.cluster_id, st.id, st.term};
+  }
+
+  template <class Req, class Resp, class Fill>
+  Status write(const Req& req, Result<proto::ProposedRequest> proposed, Resp* resp, Deadline deadline,
+               Fill fill) {
+    if (auto st = check_size(req.ByteSizeLong()); !st) return st;
+    if (!proposed) return proposed.error();
+    auto r = member_.write(to_write(std::move(*proposed)), deadline);
+    if (!r) return r.error();
+    auto values = ordered_values(proto::kvs_needing_values(r->result), r->values);
+    if (!values) return values.error();
+    return fill(r->result, *values, header(), resp);
+  }
   Status check_size(size_t bytes) const {
     if (bytes > max_request_bytes_) return mvcc::make_error(mvcc::kRequestTooLarge);
     return Status::Ok();
   }
 
   template <class Req, class Resp>
-  Result<std::string> run(const std::string& body, Deadline deadline, Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
+  Result<std::string> run(const std::string& body, Deadline deadline,
+                          Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
     Req req;
     if (!req.ParseFromString(body)) return make_error("api.malformed", "malformed forwarded request");
     Resp resp;
@@ -198,7 +233,7 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
                       etcdserverpb::StatusResponse* resp) override {
     auto& m = h_.member();
     const auto st = m.status();
-    fill_header(resp->mutable_header(), st, st.revision);
+    fill_header(resp->mutable_header(), st);
     resp->set_version(version_);
     const auto bytes = static_cast<int64_t>(m.data_bytes());
     resp->set_dbsize(bytes);
@@ -222,9 +257,9 @@ class ClusterService final : public etcdserverpb::Cluster::Service {
   grpc::Status MemberList(grpc::ServerContext* ctx, const etcdserverpb::MemberListRequest*,
                           etcdserverpb::MemberListResponse* resp) override {
     auto& m = h_.member();
-    const auto st = m.status();
-    fill_header(resp->mutable_header(), st, st.revision);
-    const auto deadline = std::min(deadline_of(ctx), std::chrono::steady_clock::now() + std::chrono::seconds(2));
+    fill_header(resp->mutable_header(), m.status());
+    const auto deadline =
+        std::min(deadline_of(ctx), std::chrono::steady_clock::now() + std::chrono::seconds(2));
     for (const auto& info : m.members(deadline)) {
       auto* out = resp->add_members();
       out->set_id(info.id);
@@ -285,11 +320,13 @@ class Server final : public EtcdApiServer {
     if (!server_) return make_error("api.listen", "cannot start the client API server");
     for (size_t i = 0; i < ports_.size(); ++i) {
       if (ports_[i] == 0) {
-        return make_error("api.listen", "cannot listen for clients on '" + options_.listen_addresses[i] + "'");
+        return make_error("api.listen",
+                          "cannot listen for clients on '" + options_.listen_addresses[i] + "'");
       }
     }
-    handlers_.member().set_forward_handler(
-        [this](const std::string& method, const std::string& body) { return handlers_.forwarded(method, body); });
+    handlers_.member().set_forward_handler([this](const std::string& method, const std::string& body) {
+      return handlers_.forwarded(method, body);
+    });
     return etsecd::Status::Ok();
   }
 
@@ -314,7 +351,8 @@ class Server final : public EtcdApiServer {
 
 }  // namespace
 
-Result<std::unique_ptr<EtcdApiServer>> EtcdApiServer::start(server::Member& member, ApiServerOptions options) {
+Result<std::unique_ptr<EtcdApiServer>> EtcdApiServer::start(server::Member& member,
+                                                            ApiServerOptions options) {
   auto s = std::make_unique<Server>(member, std::move(options));
   if (auto st = s->start(); !st) return st.error();
   return std::unique_ptr<EtcdApiServer>(std::move(s));

@@ -87,9 +87,11 @@ class MemberImpl final : public Member {
 
   Result<WriteOutcome> write(WriteRequest request, Deadline deadline) override;
   Result<ReadOutcome> range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) override;
-  Result<std::string> call_leader(const std::string& method, const std::string& body, Deadline deadline) override;
+  Result<std::string> call_leader(const std::string& method, const std::string& body,
+                                  Deadline deadline) override;
   void set_forward_handler(
-      std::function<Result<std::string>(const std::string& method, const std::string& body)> handler) override;
+      std::function<Result<std::string>(const std::string& method, const std::string& body)> handler)
+      override;
   MemberStatus status() const override;
   std::vector<MemberInfo> members(Deadline deadline) override;
   uint64_t data_bytes() const override;
@@ -117,12 +119,14 @@ class MemberImpl final : public Member {
   [[noreturn]] void fatal(const std::string& what, const Error& error);
 
   // --- write_path.cc
-  Status evaluate_value_compares(mvcc::TxnOp& txn, const std::vector<std::string>& compare_values, Deadline deadline);
-  Result<ValueMap> gather_result_values(const mvcc::ApplyResult& result, uint64_t min_applied, Deadline deadline);
+  Status decide_value_compares(mvcc::Operation& op, const std::vector<std::string>& operands,
+                               Deadline deadline);
+  Result<ValueMap> gather_result_values(const mvcc::ApplyResult& result, uint64_t min_applied,
+                                        Deadline deadline);
 
   // --- read_path.cc
-  Result<ValueMap> gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term, const std::string& read_context,
-                          uint64_t min_applied, Deadline deadline);
+  Result<ValueMap> gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term,
+                          const std::string& read_context, uint64_t min_applied, Deadline deadline);
   Result<std::string> serve_share_fetch(const std::string& body);
   Status wait_applied(uint64_t index, Deadline deadline);
 

@@ -3,8 +3,9 @@
 // Proposals that arrive while the loop is busy are proposed together and persisted with one fsync
 // (group commit).
 
-#include <cstdlib>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include "etsecd/mvcc/entry_codec.h"
 #include "etsecd/server/errors.h"
@@ -142,7 +143,8 @@ void MemberImpl::expire_waiters() {
 }
 
 void MemberImpl::handle_ready(raft::Ready& rd) {
-  if (auto st = log_->persist(rd.hard_state, rd.entries, rd.share_repairs); !st) fatal("persisting the raft log", st.error());
+  if (auto st = log_->persist(rd.hard_state, rd.entries, rd.share_repairs); !st)
+    fatal("persisting the raft log", st.error());
   for (const auto& c : rd.corrupt_shares) {
     logger().error("corrupt share in the raft log; rebuilding it from other members",
                    {{"index", c.index}, {"value", c.value}});
@@ -187,7 +189,8 @@ void MemberImpl::apply(const std::vector<raft::Entry>& entries) {
     if (e.index <= store_->applied_index()) continue;  // already applied before a restart
     Result<mvcc::ApplyResult> result = mvcc::ApplyResult{};
     if (e.type == raft::EntryType::kNormal && !e.metadata.empty()) {
-      auto op = mvcc::decode_operation(std::string_view(reinterpret_cast<const char*>(e.metadata.data()), e.metadata.size()));
+      auto op = mvcc::decode_operation(
+          std::string_view(reinterpret_cast<const char*>(e.metadata.data()), e.metadata.size()));
       if (!op) fatal("decoding committed entry " + std::to_string(e.index), op.error());
       std::vector<std::string> shares;
       shares.reserve(e.shares.size());

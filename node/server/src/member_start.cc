@@ -69,7 +69,8 @@ Status MemberImpl::open() {
       found = true;
     }
   }
-  if (!found) return make_error("server.config", "member '" + options_.name + "' is not in the initial cluster");
+  if (!found)
+    return make_error("server.config", "member '" + options_.name + "' is not in the initial cluster");
   std::vector<uint64_t> ids;
   for (const auto& [id, p] : peers_) ids.push_back(id);
   cluster_id_ = derive_cluster_id(ids, options_.cluster_token);
@@ -83,9 +84,9 @@ Status MemberImpl::open() {
   if (auto st = start_transport(); !st) return st;
   publish();
   loop_ = std::thread([this] { run_loop(); });
-  logger().info("member started", {{"id", id_},
-                                  {"cluster_id", cluster_id_},
-                                  {"quorum", raft::describe(node_->status().quorum)}});
+  logger().info(
+      "member started",
+      {{"id", id_}, {"cluster_id", cluster_id_}, {"quorum", raft::describe(node_->status().quorum)}});
   return Status::Ok();
 }
 
@@ -93,17 +94,20 @@ Status MemberImpl::open_storage() {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(options_.data_dir, ec);
-  if (ec) return make_error("server.data_dir", "cannot create data directory '" + options_.data_dir + "': " + ec.message());
+  if (ec)
+    return make_error("server.data_dir",
+                      "cannot create data directory '" + options_.data_dir + "': " + ec.message());
   fs::permissions(options_.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
 
   // The identity file ties a data directory to one member of one cluster, so a member started with
   // another --name, token or threshold refuses instead of mixing shares of two polynomials.
   const fs::path identity = fs::path(options_.data_dir) / "member.id";
-  const std::string expected = "etsecd member " + std::to_string(id_) + " cluster " + std::to_string(cluster_id_) +
-                               " fingerprint " + to_hex(fingerprint_) + "\n";
+  const std::string expected = "etsecd member " + std::to_string(id_) + " cluster " +
+                               std::to_string(cluster_id_) + " fingerprint " + to_hex(fingerprint_) + "\n";
   if (fs::exists(identity)) {
     std::ifstream in(identity);
-    std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string got, line;
+    while (std::getline(in, line)) got += line + "\n";
     if (got != expected) {
       return make_error("server.data_dir", "data directory '" + options_.data_dir +
                                                "' belongs to another member or cluster configuration (name, "
@@ -118,7 +122,11 @@ Status MemberImpl::open_storage() {
   auto log = raftlog::RocksRaftLog::open((fs::path(options_.data_dir) / "raft").string());
   if (!log) return log.error();
   log_ = std::move(*log);
-  auto backend = storage::RocksBackend::open((fs::path(options_.data_dir) / "kv").string());
+  // The store commits without fsync: the raft log is the durable record and apply replays from it after
+  // a crash (the log is only truncated below what Store::sync() made durable).
+  storage::RocksOptions kv_options;
+  kv_options.sync = false;
+  auto backend = storage::RocksBackend::open((fs::path(options_.data_dir) / "kv").string(), kv_options);
   if (!backend) return backend.error();
   auto store = mvcc::Store::open(std::move(*backend));
   if (!store) return store.error();
@@ -128,7 +136,8 @@ Status MemberImpl::open_storage() {
 
 Status MemberImpl::create_core() {
   std::vector<raft::MemberId> ids;
-  for (const auto& p : options_.initial_cluster) ids.push_back(derive_member_id(p.name, p.peer_url, options_.cluster_token));
+  for (const auto& p : options_.initial_cluster)
+    ids.push_back(derive_member_id(p.name, p.peer_url, options_.cluster_token));
   auto membership = raft::initial_membership(ids, options_.threshold, options_.commit_quorum);
   if (!membership) return membership.error();
 
@@ -158,7 +167,9 @@ Status MemberImpl::start_transport() {
   t.tls = options_.peer_tls;
   t.insecure = options_.insecure_peer;
   transport::PeerHandler h;
-  h.on_raft = [this](uint64_t from, std::vector<std::string> msgs) { post(event::RaftIn{from, std::move(msgs)}); };
+  h.on_raft = [this](uint64_t from, std::vector<std::string> msgs) {
+    post(event::RaftIn{from, std::move(msgs)});
+  };
   h.on_call = [this](uint64_t from, const std::string& method, const std::string& body) {
     return on_peer_call(from, method, body);
   };
@@ -199,7 +210,8 @@ void MemberImpl::set_forward_handler(
   forward_handler_ = std::move(handler);
 }
 
-Result<std::string> MemberImpl::call_leader(const std::string& method, const std::string& body, Deadline deadline) {
+Result<std::string> MemberImpl::call_leader(const std::string& method, const std::string& body,
+                                            Deadline deadline) {
   for (;;) {
     const auto pub = published();
     if (pub.leader != 0 && pub.leader != id_) {
@@ -211,7 +223,8 @@ Result<std::string> MemberImpl::call_leader(const std::string& method, const std
     }
     if (pub.leader == id_) return mvcc::make_error(kNotLeader, "this member is the leader");
     // No leader known yet (an election is running): wait a little, as etcd does, before giving up.
-    if (std::chrono::steady_clock::now() + options_.heartbeat_interval > deadline) return mvcc::make_error(kNoLeader);
+    if (std::chrono::steady_clock::now() + options_.heartbeat_interval > deadline)
+      return mvcc::make_error(kNoLeader);
     std::this_thread::sleep_for(options_.heartbeat_interval);
   }
 }

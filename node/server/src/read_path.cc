@@ -27,7 +27,8 @@ std::span<const uint8_t> bytes_of(const std::string& s) {
 
 Status MemberImpl::wait_applied(uint64_t index, Deadline deadline) {
   std::unique_lock lock(status_mu_);
-  if (!applied_cv_.wait_until(lock, deadline, [&] { return published_.applied >= index || stopping_.load(); })) {
+  if (!applied_cv_.wait_until(lock, deadline,
+                              [&] { return published_.applied >= index || stopping_.load(); })) {
     return mvcc::make_error(kTimeout);
   }
   if (stopping_) return mvcc::make_error(kStopped);
@@ -35,7 +36,8 @@ Status MemberImpl::wait_applied(uint64_t index, Deadline deadline) {
 }
 
 Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term,
-                                    const std::string& read_context, uint64_t min_applied, Deadline deadline) {
+                                    const std::string& read_context, uint64_t min_applied,
+                                    Deadline deadline) {
   GatherPlan plan;
   plan.request.term = term;
   plan.request.read_context = read_context;
@@ -64,7 +66,8 @@ Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint
   const auto start = std::chrono::steady_clock::now();
   auto values = gather_values(*transport_, plan, observer);
   if (metrics_.observe && !plan.request.refs.empty()) {
-    metrics_.observe("share_fetch", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    metrics_.observe("share_fetch",
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return values;
 }
@@ -112,8 +115,10 @@ Result<ReadOutcome> MemberImpl::range(const mvcc::RangeOp& op, bool serializable
     if (result->value_sort_pending) {
       std::vector<std::string> sorted_values;
       sorted_values.reserve(result->kvs.size());
-      for (const auto& kv : result->kvs) sorted_values.push_back(values->at(wire::ValueRef{kv.key, kv.mod_revision}));
-      if (auto st = mvcc::finish_value_sort(*result, sorted_values, op.sort_order, op.limit); !st) return st.error();
+      for (const auto& kv : result->kvs)
+        sorted_values.push_back(values->at(wire::ValueRef{kv.key, kv.mod_revision}));
+      if (auto st = mvcc::finish_value_sort(*result, sorted_values, op.sort_order, op.limit); !st)
+        return st.error();
     }
     return ReadOutcome{std::move(*result), std::move(*values)};
   }

@@ -44,7 +44,8 @@ Result<std::string> rebuild(const std::vector<Candidate>& candidates, unsigned k
   for (const auto& c : candidates) {
     auto d = shamir::decode_share(bytes_of(c.encoded));
     if (!d.ok() || d->k != k) {
-      if (observer.on_corrupt) observer.on_corrupt(c.member, mod_revision, d.ok() ? "threshold mismatch" : "checksum");
+      if (observer.on_corrupt)
+        observer.on_corrupt(c.member, mod_revision, d.ok() ? "threshold mismatch" : "checksum");
       continue;
     }
     views.push_back(d->share);
@@ -154,8 +155,9 @@ Result<ValueMap> gather_values(transport::PeerTransport& transport, const Gather
     if (!v) {
       if (!mvcc::is(v.error(), kNotEnoughShares)) return v.error();
       if (std::chrono::steady_clock::now() >= plan.deadline) return mvcc::make_error(kTimeout);
-      return mvcc::make_error(kNotEnoughShares, std::to_string(valid) + " valid shares of " + std::to_string(k) +
-                                                    " needed for revision " + std::to_string(refs[i].mod_revision));
+      return mvcc::make_error(kNotEnoughShares, std::to_string(valid) + " valid shares of " +
+                                                    std::to_string(k) + " needed for revision " +
+                                                    std::to_string(refs[i].mod_revision));
     }
     values.emplace(refs[i], std::move(*v));
   }

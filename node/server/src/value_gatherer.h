@@ -19,9 +19,9 @@
 namespace etsecd::server {
 
 struct GatherPlan {
-  wire::ShareFetchRequest request;          // refs must be unique
-  std::vector<wire::ShareFetchItem> own;    // this member's items for request.refs, same order
-  std::vector<uint64_t> peers;              // the other voters to ask
+  wire::ShareFetchRequest request;        // refs must be unique
+  std::vector<wire::ShareFetchItem> own;  // this member's items for request.refs, same order
+  std::vector<uint64_t> peers;            // the other voters to ask
   unsigned threshold = 0;
   Deadline deadline;
   // How long to wait for a (k+1)-th share once k are in, to check consistency without stalling reads

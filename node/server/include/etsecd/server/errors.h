@@ -12,7 +12,8 @@ using mvcc::GrpcCode;
 // Unavailable, etcd ErrGRPCNoLeader.
 inline constexpr ErrorSpec kNoLeader{"server.no_leader", "etcdserver: no leader", GrpcCode::kUnavailable};
 // Unavailable, etcd ErrGRPCTimeout.
-inline constexpr ErrorSpec kTimeout{"server.timeout", "etcdserver: request timed out", GrpcCode::kUnavailable};
+inline constexpr ErrorSpec kTimeout{"server.timeout", "etcdserver: request timed out",
+                                    GrpcCode::kUnavailable};
 // Unavailable, etcd ErrGRPCLeaderChanged: the proposal was dropped by a leader change; the client may retry.
 inline constexpr ErrorSpec kLeaderChanged{"server.leader_changed", "etcdserver: leader changed",
                                           GrpcCode::kUnavailable};

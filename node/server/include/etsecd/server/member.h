@@ -39,7 +39,7 @@ struct MemberOptions {
   std::vector<PeerSpec> initial_cluster;  // order defines the initial share indexes (1-based)
   std::string cluster_token = "etsecd-cluster";
   unsigned threshold = 0;
-  unsigned commit_quorum = 0;  // 0 = default ceil((n+k)/2)
+  unsigned commit_quorum = 0;       // 0 = default ceil((n+k)/2)
   std::string listen_peer_address;  // host:port
   std::optional<transport::TlsFiles> peer_tls;
   bool insecure_peer = false;
@@ -121,10 +121,11 @@ class Member {
 
   // Sends an opaque request to the current leader through the peer transport, for the API adapter's
   // forwarding of client requests that reached a follower. Errors: kNoLeader, transport errors.
-  virtual Result<std::string> call_leader(const std::string& method, const std::string& body, Deadline deadline) = 0;
+  virtual Result<std::string> call_leader(const std::string& method, const std::string& body,
+                                          Deadline deadline) = 0;
   // Installs the handler for forwarded requests (method names starting with "api.").
-  virtual void set_forward_handler(std::function<Result<std::string>(const std::string& method, const std::string& body)>
-                                       handler) = 0;
+  virtual void set_forward_handler(
+      std::function<Result<std::string>(const std::string& method, const std::string& body)> handler) = 0;
 
   // Cheap: safe to call on every request.
   virtual MemberStatus status() const = 0;
