@@ -8,7 +8,7 @@ def test_bad_requests_are_refused_with_etcd_messages(shared_cluster):
     c = shared_cluster
     c.etcdctl("put", "keep", "me")
     big = "x" * (2 * 1024 * 1024)
-    r = c.etcdctl("put", "big", big, check=False)
+    r = c.etcdctl("put", "big", input=big, check=False)  # the value comes on stdin
     assert r.returncode != 0 and ("request is too large" in r.stderr or "larger than max" in r.stderr), r.stderr
     r = c.etcdctl("put", "", "v", check=False)
     assert r.returncode != 0 and "key is not provided" in r.stderr
@@ -21,6 +21,7 @@ def run_node(tmp_path, *flags):
     return subprocess.run([str(NODE_BIN), "--name=a", f"--data-dir={tmp_path}/a",
                            "--initial-cluster=a=http://127.0.0.1:1,b=http://127.0.0.1:2,c=http://127.0.0.1:3",
                            "--initial-advertise-peer-urls=http://127.0.0.1:1", "--listen-peer-urls=http://127.0.0.1:1",
+                           "--listen-client-urls=http://127.0.0.1:1", "--advertise-client-urls=http://127.0.0.1:1",
                            "--insecure-peer", *flags], capture_output=True, text=True, timeout=20)
 
 

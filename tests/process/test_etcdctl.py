@@ -35,8 +35,9 @@ def test_prefix_limit_and_revisions(shared_cluster):
     assert c.etcdctl("get", "pfx/0", f"--rev={revs[0]}").stdout.splitlines()[1] == "value-0"
     keys = c.etcdctl("get", "pfx/", "--prefix", "--keys-only").stdout.split()
     assert keys == [f"pfx/{i}" for i in range(5)]
-    count = c.etcdctl("get", "pfx/", "--prefix", "--count-only", json_out=True)
-    assert count["count"] == 5 and not count.get("kvs")
+    # etcdctl 3.4 has no --count-only; the count of a limited range is the full count (etcd's rule).
+    one = c.etcdctl("get", "pfx/", "--prefix", "--limit=1", "--keys-only", json_out=True)
+    assert one["count"] == 5 and len(one["kvs"]) == 1 and "value" not in one["kvs"][0]
     desc = c.etcdctl("get", "pfx/", "--prefix", "--order=DESCEND", "--sort-by=VALUE", json_out=True)
     values = [b64(kv["value"]) for kv in desc["kvs"]]
     assert values == sorted(values, reverse=True)
