@@ -41,6 +41,7 @@ std::string manifest_hash(const json& manifest) {
   const json::json_pointer annotations("/metadata/annotations");
   if (copy.contains(annotations) && copy.at(annotations).is_object()) {
     copy.at(annotations).erase(std::string(kDesiredHashAnnotation));
+    if (copy.at(annotations).empty()) copy["metadata"].erase("annotations");
   }
   // nlohmann::json keeps object keys sorted, so dump() is canonical.
   std::string text = copy.dump();

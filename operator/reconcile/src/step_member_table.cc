@@ -99,8 +99,9 @@ void step_member_table(Pass& pass) {
         row.share_index = m.share_index;
       } else if (prev_same_member && prev->contains("shareIndex") && (*prev)["shareIndex"].is_number_integer()) {
         row.share_index = (*prev)["shareIndex"].get<int>();
-      } else if (!prev && !m.is_learner && row.ordinal < pass.bootstrap_members) {
-        // Initial members hold the share index of their 1-based position in --initial-cluster.
+      } else if ((!prev || !prev->contains("memberID")) && !m.is_learner && row.ordinal < pass.bootstrap_members) {
+        // Initial members hold the share index of their 1-based position in --initial-cluster. (A member
+        // known under another ID was re-added and got a fresh index from the cluster: not inferred.)
         row.share_index = row.ordinal + 1;
       }
       if (m.id == list.leader_id && list.leader_id != 0) pass.leader = row.name;
