@@ -1,7 +1,6 @@
 // Reading certificates back: names, validity, chain and key checks used to decide on renewal.
-#include <openssl/x509_vfy.h>
-
 #include <arpa/inet.h>
+#include <openssl/x509_vfy.h>
 
 #include <ctime>
 

@@ -1,9 +1,9 @@
+#include "etsecd/pki/pki.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <chrono>
-
-#include "etsecd/pki/pki.h"
 
 using namespace etsecd::pki;
 using namespace std::chrono_literals;

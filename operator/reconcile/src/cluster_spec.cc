@@ -52,9 +52,10 @@ bool is_array(const json& j) { return j.is_array(); }
 // Integers are bounded before narrowing so that 2^40 does not wrap into a legal value.
 std::function<void(const json&)> store_int(int& out, bool& out_of_range) {
   return [&out, &out_of_range](const json& j) {
-    long long v = j.is_number_unsigned()
-                      ? static_cast<long long>(std::min<unsigned long long>(j.get<unsigned long long>(), 2'000'000))
-                      : j.get<long long>();
+    long long v =
+        j.is_number_unsigned()
+            ? static_cast<long long>(std::min<unsigned long long>(j.get<unsigned long long>(), 2'000'000))
+            : j.get<long long>();
     if (v < -1'000'000 || v > 1'000'000) out_of_range = true;
     out = int(std::clamp<long long>(v, -1'000'000, 1'000'000));
   };
@@ -82,7 +83,8 @@ Result<ClusterSpec> parse_cluster_spec(const json& spec_json) {
                               [&](const json& j) { s.zone_topology_key = j; }));
   checks.push_back(read_field(spec, "zoneSpreadRequired", "a boolean", is_bool,
                               [&](const json& j) { s.zone_spread_required = j; }));
-  checks.push_back(read_field(spec, "resources", "an object", is_object, [&](const json& j) { s.resources = j; }));
+  checks.push_back(
+      read_field(spec, "resources", "an object", is_object, [&](const json& j) { s.resources = j; }));
   checks.push_back(
       read_field(spec, "tolerations", "a list", is_array, [&](const json& j) { s.tolerations = j; }));
   checks.push_back(
@@ -118,7 +120,8 @@ Result<ClusterSpec> parse_cluster_spec(const json& spec_json) {
   }
   if (s.threshold > s.replicas) {
     return invalid(
-        "threshold must not exceed replicas (k shares are needed to rebuild a value, but only replicas members "
+        "threshold must not exceed replicas (k shares are needed to rebuild a value, but only replicas "
+        "members "
         "hold one)");
   }
   if (s.commit_quorum && !commit_quorum_allowed(*s.commit_quorum, s.replicas, s.threshold)) {

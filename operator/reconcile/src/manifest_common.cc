@@ -72,6 +72,8 @@ std::string initial_cluster(const ClusterNames& names, int bootstrap_members) {
   return out;
 }
 
-std::string initial_cluster_token(const Owner& owner) { return owner.ns + "/" + owner.name + "/" + owner.uid; }
+std::string initial_cluster_token(const Owner& owner) {
+  return owner.ns + "/" + owner.name + "/" + owner.uid;
+}
 
 }  // namespace etsecd::reconcile

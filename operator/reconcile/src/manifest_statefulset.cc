@@ -60,11 +60,13 @@ json member_container(const ClusterNames& names, const Owner& owner, const Clust
       {"image", layout.image},
       {"imagePullPolicy", "IfNotPresent"},
       {"args", member_args(names, owner, spec, layout)},
-      {"env", json::array({field_env("POD_NAME", "metadata.name"), field_env("POD_NAMESPACE", "metadata.namespace"),
-                           field_env("POD_IP", "status.podIP")})},
-      {"ports", json::array({json{{"name", "client"}, {"containerPort", kClientPort}, {"protocol", "TCP"}},
-                             json{{"name", "peer"}, {"containerPort", kPeerPort}, {"protocol", "TCP"}},
-                             json{{"name", "metrics"}, {"containerPort", kMetricsPort}, {"protocol", "TCP"}}})},
+      {"env",
+       json::array({field_env("POD_NAME", "metadata.name"), field_env("POD_NAMESPACE", "metadata.namespace"),
+                    field_env("POD_IP", "status.podIP")})},
+      {"ports",
+       json::array({json{{"name", "client"}, {"containerPort", kClientPort}, {"protocol", "TCP"}},
+                    json{{"name", "peer"}, {"containerPort", kPeerPort}, {"protocol", "TCP"}},
+                    json{{"name", "metrics"}, {"containerPort", kMetricsPort}, {"protocol", "TCP"}}})},
       // Readiness only: a liveness probe would restart members that merely lost quorum, and a restart
       // cannot bring quorum back.
       {"readinessProbe",
@@ -89,7 +91,8 @@ json member_container(const ClusterNames& names, const Owner& owner, const Clust
   return container;
 }
 
-json pod_spec(const ClusterNames& names, const Owner& owner, const ClusterSpec& spec, const MemberLayout& layout) {
+json pod_spec(const ClusterNames& names, const Owner& owner, const ClusterSpec& spec,
+              const MemberLayout& layout) {
   json pod = {
       {"securityContext",
        {{"runAsNonRoot", true},
@@ -111,10 +114,11 @@ json pod_spec(const ClusterNames& names, const Owner& owner, const ClusterSpec& 
            json::array({json{{"labelSelector", label_selector_terms(names)},
                              {"topologyKey", "kubernetes.io/hostname"}}})}}}}},
       {"topologySpreadConstraints",
-       json::array({json{{"maxSkew", 1},
-                         {"topologyKey", spec.zone_topology_key},
-                         {"whenUnsatisfiable", spec.zone_spread_required ? "DoNotSchedule" : "ScheduleAnyway"},
-                         {"labelSelector", label_selector_terms(names)}}})},
+       json::array(
+           {json{{"maxSkew", 1},
+                 {"topologyKey", spec.zone_topology_key},
+                 {"whenUnsatisfiable", spec.zone_spread_required ? "DoNotSchedule" : "ScheduleAnyway"},
+                 {"labelSelector", label_selector_terms(names)}}})},
   };
   if (!spec.tolerations.empty()) pod["tolerations"] = spec.tolerations;
   if (!spec.node_selector.empty()) pod["nodeSelector"] = spec.node_selector;
@@ -139,7 +143,8 @@ std::string member_tls_key(const std::string& member, std::string_view file) {
 json statefulset_manifest(const ClusterNames& names, const Owner& owner, const ClusterSpec& spec,
                           const MemberLayout& layout) {
   json metadata = detail::owned_metadata(names, owner, names.statefulset());
-  metadata["annotations"] = {{std::string(kBootstrapMembersAnnotation), std::to_string(layout.bootstrap_members)}};
+  metadata["annotations"] = {
+      {std::string(kBootstrapMembersAnnotation), std::to_string(layout.bootstrap_members)}};
   json template_labels = detail::label_map(names.labels());
   return json{
       {"apiVersion", "apps/v1"},
@@ -155,7 +160,8 @@ json statefulset_manifest(const ClusterNames& names, const Owner& owner, const C
         {"selector", {{"matchLabels", detail::label_map(names.selector_labels())}}},
         {"template",
          {{"metadata",
-           {{"labels", template_labels}, {"annotations", {{std::string(kVersionAnnotation), layout.version}}}}},
+           {{"labels", template_labels},
+            {"annotations", {{std::string(kVersionAnnotation), layout.version}}}}},
           {"spec", pod_spec(names, owner, spec, layout)}}},
         {"volumeClaimTemplates", json::array({volume_claim_template(names, spec)})}}}};
 }

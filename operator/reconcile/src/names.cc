@@ -13,7 +13,8 @@ std::string ClusterNames::member_pvc(int ordinal) const {
 
 std::optional<int> ClusterNames::ordinal_of(std::string_view member_name) const {
   std::string prefix = cluster_ + "-";
-  if (member_name.size() <= prefix.size() || member_name.substr(0, prefix.size()) != prefix) return std::nullopt;
+  if (member_name.size() <= prefix.size() || member_name.substr(0, prefix.size()) != prefix)
+    return std::nullopt;
   std::string_view digits = member_name.substr(prefix.size());
   if (digits.size() > 1 && digits[0] == '0') return std::nullopt;  // "demo-01" is not a StatefulSet pod
   int ordinal = -1;

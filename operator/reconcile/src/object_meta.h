@@ -2,7 +2,6 @@
 // Metadata shared by every owned object: name, namespace, labels, controller owner reference.
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "etsecd/reconcile/manifests.h"

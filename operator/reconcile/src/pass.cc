@@ -22,11 +22,14 @@ Pass::Pass(const ObservedState& o, TimePoint t)
       names(owner.name, owner.ns, o.config.cluster_domain) {
   json::json_pointer gen("/metadata/generation");
   if (o.cluster.contains(gen) && o.cluster.at(gen).is_number_integer()) generation = o.cluster.at(gen);
-  if (o.cluster.contains("status") && o.cluster["status"].is_object()) previous_status = o.cluster["status"];
-  else previous_status = json::object();
+  if (o.cluster.contains("status") && o.cluster["status"].is_object())
+    previous_status = o.cluster["status"];
+  else
+    previous_status = json::object();
 }
 
-void Pass::request_requeue(RequeueReason reason, std::optional<std::chrono::seconds> after, std::string message) {
+void Pass::request_requeue(RequeueReason reason, std::optional<std::chrono::seconds> after,
+                           std::string message) {
   bool sooner = !requeue || (after && (!requeue->after || *after < *requeue->after));
   if (sooner) requeue = Requeue{reason, after, std::move(message)};
 }

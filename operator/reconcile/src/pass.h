@@ -66,7 +66,7 @@ struct Pass {
 
   // Member table (step_member_table).
   int bootstrap_members = 0;
-  bool formed = false;  // the cluster has ever answered with a member list
+  bool formed = false;             // the cluster has ever answered with a member list
   std::vector<MemberRow> members;  // sorted by ordinal
   std::string leader;
   int statefulset_replicas = 0;

@@ -7,13 +7,20 @@ namespace etsecd::reconcile {
 
 const char* to_string(RequeueReason reason) {
   switch (reason) {
-    case RequeueReason::Steady: return "Steady";
-    case RequeueReason::ChangeInProgress: return "ChangeInProgress";
-    case RequeueReason::NotReady: return "NotReady";
-    case RequeueReason::MemberApiUnavailable: return "MemberApiUnavailable";
-    case RequeueReason::MissingDependency: return "MissingDependency";
-    case RequeueReason::InvalidSpec: return "InvalidSpec";
-    case RequeueReason::Deleting: return "Deleting";
+    case RequeueReason::Steady:
+      return "Steady";
+    case RequeueReason::ChangeInProgress:
+      return "ChangeInProgress";
+    case RequeueReason::NotReady:
+      return "NotReady";
+    case RequeueReason::MemberApiUnavailable:
+      return "MemberApiUnavailable";
+    case RequeueReason::MissingDependency:
+      return "MissingDependency";
+    case RequeueReason::InvalidSpec:
+      return "InvalidSpec";
+    case RequeueReason::Deleting:
+      return "Deleting";
   }
   return "Unknown";
 }
@@ -30,7 +37,9 @@ struct Describer {
     return "delete " + d.object.kind + " " + d.object.ns + "/" + d.object.name + " (" + d.reason + ")";
   }
   std::string operator()(const UpdateStatus&) const { return "update-status"; }
-  std::string operator()(const EmitEvent& e) const { return "event " + e.type + " " + e.reason + ": " + e.message; }
+  std::string operator()(const EmitEvent& e) const {
+    return "event " + e.type + " " + e.reason + ": " + e.message;
+  }
   std::string operator()(const AddLearner& a) const { return "add-learner " + a.member_name; }
   std::string operator()(const PromoteMember& p) const {
     return "promote " + p.member_name + " (" + member_id_to_string(p.member_id) + ")";

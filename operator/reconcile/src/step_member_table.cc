@@ -42,7 +42,8 @@ std::optional<int> ordinal_from_peer_urls(const ClusterNames& names, const std::
 }
 
 const json* previous_member(const Pass& pass, const std::string& name) {
-  if (!pass.previous_status.contains("members") || !pass.previous_status["members"].is_array()) return nullptr;
+  if (!pass.previous_status.contains("members") || !pass.previous_status["members"].is_array())
+    return nullptr;
   for (const json& m : pass.previous_status["members"]) {
     if (m.value("name", "") == name) return &m;
   }
@@ -97,9 +98,11 @@ void step_member_table(Pass& pass) {
       bool prev_same_member = prev && prev->value("memberID", "") == member_id_to_string(m.id);
       if (m.share_index) {
         row.share_index = m.share_index;
-      } else if (prev_same_member && prev->contains("shareIndex") && (*prev)["shareIndex"].is_number_integer()) {
+      } else if (prev_same_member && prev->contains("shareIndex") &&
+                 (*prev)["shareIndex"].is_number_integer()) {
         row.share_index = (*prev)["shareIndex"].get<int>();
-      } else if ((!prev || !prev->contains("memberID")) && !m.is_learner && row.ordinal < pass.bootstrap_members) {
+      } else if ((!prev || !prev->contains("memberID")) && !m.is_learner &&
+                 row.ordinal < pass.bootstrap_members) {
         // Initial members hold the share index of their 1-based position in --initial-cluster. (A member
         // known under another ID was re-added and got a fresh index from the cluster: not inferred.)
         row.share_index = row.ordinal + 1;
@@ -117,7 +120,8 @@ void step_member_table(Pass& pass) {
       row.id = member_id_from_string(m.value("memberID", ""));
       row.in_member_list = row.id.has_value();
       row.learner = m.value("role", "") == "learner";
-      if (m.contains("shareIndex") && m["shareIndex"].is_number_integer()) row.share_index = m["shareIndex"].get<int>();
+      if (m.contains("shareIndex") && m["shareIndex"].is_number_integer())
+        row.share_index = m["shareIndex"].get<int>();
       rows.push_back(std::move(row));
     }
   } else {
@@ -130,7 +134,8 @@ void step_member_table(Pass& pass) {
       rows.push_back(std::move(row));
     }
   }
-  std::sort(rows.begin(), rows.end(), [](const MemberRow& a, const MemberRow& b) { return a.ordinal < b.ordinal; });
+  std::sort(rows.begin(), rows.end(),
+            [](const MemberRow& a, const MemberRow& b) { return a.ordinal < b.ordinal; });
 
   const std::string revision = update_revision(pass);
   for (MemberRow& row : rows) {
@@ -155,9 +160,10 @@ void step_member_table(Pass& pass) {
   } else if (pass.observed.statefulset && pass.formed) {
     // Without the member list we cannot know better than what runs now.
     json::json_pointer p("/spec/replicas");
-    pass.statefulset_replicas = pass.observed.statefulset->contains(p) && pass.observed.statefulset->at(p).is_number_integer()
-                                    ? pass.observed.statefulset->at(p).get<int>()
-                                    : pass.bootstrap_members;
+    pass.statefulset_replicas =
+        pass.observed.statefulset->contains(p) && pass.observed.statefulset->at(p).is_number_integer()
+            ? pass.observed.statefulset->at(p).get<int>()
+            : pass.bootstrap_members;
   } else {
     pass.statefulset_replicas = pass.bootstrap_members;
   }

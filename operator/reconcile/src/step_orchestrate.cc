@@ -19,7 +19,8 @@ ObjectRef pod_ref(const Pass& pass, const std::string& name) {
   return ObjectRef{"v1", "Pod", pass.owner.ns, name, ""};
 }
 
-void change(Pass& pass, Action action, const char* phase_name, const std::string& reason, const std::string& message) {
+void change(Pass& pass, Action action, const char* phase_name, const std::string& reason,
+            const std::string& message) {
   pass.cluster_change = std::move(action);
   pass.phase = phase_name;
   pass.set_condition("Progressing", true, reason, message);
@@ -27,7 +28,9 @@ void change(Pass& pass, Action action, const char* phase_name, const std::string
   pass.request_requeue(RequeueReason::ChangeInProgress, kSoon, message);
 }
 
-const MemberRow* leader_row(const Pass& pass) { return pass.leader.empty() ? nullptr : pass.find_member(pass.leader); }
+const MemberRow* leader_row(const Pass& pass) {
+  return pass.leader.empty() ? nullptr : pass.find_member(pass.leader);
+}
 
 // The lowest-ordinal Ready voter other than `except`: where leadership goes before `except` stops.
 const MemberRow* transfer_target(const Pass& pass, const MemberRow& except, bool require_current) {
@@ -45,8 +48,9 @@ bool step_aside_if_leader(Pass& pass, const MemberRow& victim, const char* phase
   const MemberRow* target = transfer_target(pass, victim, prefer_current);
   if (!target && prefer_current) target = transfer_target(pass, victim, false);
   if (!target) return false;
-  change(pass, MoveLeader{*victim.id, *target->id, target->name}, phase_name, "MovingLeader",
-         "moving leadership from " + victim.name + " to " + target->name + " before " + victim.name + " stops");
+  change(
+      pass, MoveLeader{*victim.id, *target->id, target->name}, phase_name, "MovingLeader",
+      "moving leadership from " + victim.name + " to " + target->name + " before " + victim.name + " stops");
   return true;
 }
 
@@ -72,10 +76,13 @@ bool delete_redundant_volume(Pass& pass) {
     std::optional<int> ordinal = pass.names.ordinal_of(member);
     if (!ordinal || *ordinal < pass.statefulset_replicas || pass.find_member(member)) continue;
     if (!pass.observed.share_redundancy_confirmed.count(member)) continue;  // default: keep the share
-    change(pass, DeleteObject{ObjectRef{"v1", "PersistentVolumeClaim", pass.owner.ns, pvc.name, ""},
-                              "member " + member + " was removed and the cluster confirmed every committed value "
-                              "keeps k holders without it"},
-           phase::kScalingDown, "DeletingVolume", "deleting volume " + pvc.name + " of removed member " + member);
+    change(pass,
+           DeleteObject{ObjectRef{"v1", "PersistentVolumeClaim", pass.owner.ns, pvc.name, ""},
+                        "member " + member +
+                            " was removed and the cluster confirmed every committed value "
+                            "keeps k holders without it"},
+           phase::kScalingDown, "DeletingVolume",
+           "deleting volume " + pvc.name + " of removed member " + member);
     return true;
   }
   return false;
@@ -92,7 +99,8 @@ void step_orchestrate(Pass& pass) {
   const ObservedMemberList& list = pass.observed.member_list;
   if (!pass.formed) {
     pass.phase = phase::kCreating;
-    pass.set_condition("Available", false, "Bootstrapping", "the initial members have not formed the cluster yet");
+    pass.set_condition("Available", false, "Bootstrapping",
+                       "the initial members have not formed the cluster yet");
     pass.set_condition("Progressing", true, "Bootstrapping",
                        "waiting for " + std::to_string(pass.bootstrap_members) + " initial members to start");
     pass.request_requeue(RequeueReason::NotReady, kNotReadyWait, "waiting for the initial members");
@@ -100,7 +108,8 @@ void step_orchestrate(Pass& pass) {
   }
   if (!list.available) {
     pass.phase = phase::kDegraded;
-    pass.set_condition("Available", false, "MemberListUnavailable", "the member list cannot be read: " + list.error);
+    pass.set_condition("Available", false, "MemberListUnavailable",
+                       "the member list cannot be read: " + list.error);
     pass.degrade("MemberListUnavailable", "the member list cannot be read: " + list.error);
     pass.set_condition("Progressing", false, "MemberListUnavailable", "no change without the member list");
     pass.request_requeue(RequeueReason::MemberApiUnavailable, kMemberApiRetry, list.error);
@@ -117,8 +126,8 @@ void step_orchestrate(Pass& pass) {
                        std::to_string(ready_voters) + " Ready voters, commit quorum " + std::to_string(w));
   } else {
     pass.set_condition("Available", true, "QuorumAvailable",
-                       std::to_string(ready_voters) + " of " + std::to_string(voters) + " voters Ready, commit quorum " +
-                           std::to_string(w));
+                       std::to_string(ready_voters) + " of " + std::to_string(voters) +
+                           " voters Ready, commit quorum " + std::to_string(w));
   }
 
   std::vector<const MemberRow*> unhealthy;
@@ -130,7 +139,8 @@ void step_orchestrate(Pass& pass) {
   for (const MemberRow* m : unhealthy) {
     if (m->pod && !m->pod->deleting && m->outdated) {
       change(pass, DeleteObject{pod_ref(pass, m->name), "repair: restart onto the current template"},
-             phase::kDegraded, "RepairingMember", "restarting unready member " + m->name + " onto the current template");
+             phase::kDegraded, "RepairingMember",
+             "restarting unready member " + m->name + " onto the current template");
       pass.degrade("MembersNotReady", "not Ready: " + list_names(unhealthy));
       return;
     }
@@ -138,7 +148,8 @@ void step_orchestrate(Pass& pass) {
 
   // Readiness gate.
   if (!unhealthy.empty()) {
-    bool only_learners = std::all_of(unhealthy.begin(), unhealthy.end(), [](const MemberRow* m) { return m->learner; });
+    bool only_learners =
+        std::all_of(unhealthy.begin(), unhealthy.end(), [](const MemberRow* m) { return m->learner; });
     if (only_learners) {
       pass.phase = phase::kScalingUp;
       pass.set_condition("Progressing", true, "WaitingForLearner",
@@ -185,21 +196,23 @@ void step_orchestrate(Pass& pass) {
       // A new member must start empty under a fresh share index; an old volume would revive a removed
       // member's identity and shares.
       pass.phase = phase::kScalingUp;
-      pass.set_condition("Progressing", false, "StaleVolume",
-                         "cannot add " + name + ": volume " + pvc +
-                             " of a removed member still exists and the cluster has not confirmed it is redundant");
+      pass.set_condition(
+          "Progressing", false, "StaleVolume",
+          "cannot add " + name + ": volume " + pvc +
+              " of a removed member still exists and the cluster has not confirmed it is redundant");
       pass.request_requeue(RequeueReason::MissingDependency, std::chrono::seconds(60), "stale volume " + pvc);
       return;
     }
     change(pass, AddLearner{name, {pass.names.peer_url(ordinal)}}, phase::kScalingUp, "AddingMember",
-           "adding " + name + " as a learner (" + std::to_string(members) + " -> " + std::to_string(members + 1) +
-               " members)");
+           "adding " + name + " as a learner (" + std::to_string(members) + " -> " +
+               std::to_string(members + 1) + " members)");
     return;
   }
 
   if (!statefulset_settled(pass)) {
     pass.phase = phase::kRunning;
-    pass.set_condition("Progressing", true, "UpdatingStatefulSet", "waiting for the StatefulSet to take the new spec");
+    pass.set_condition("Progressing", true, "UpdatingStatefulSet",
+                       "waiting for the StatefulSet to take the new spec");
     pass.request_requeue(RequeueReason::ChangeInProgress, kSoon, "StatefulSet not settled");
     return;
   }
@@ -221,8 +234,9 @@ void step_orchestrate(Pass& pass) {
       victim = outdated.front();
       if (step_aside_if_leader(pass, *victim, phase::kUpgrading, true)) return;
     }
-    change(pass, DeleteObject{pod_ref(pass, victim->name), "restart onto the current template"}, phase::kUpgrading,
-           "RestartingMember", "restarting " + victim->name + " to run version " + pass.version);
+    change(pass, DeleteObject{pod_ref(pass, victim->name), "restart onto the current template"},
+           phase::kUpgrading, "RestartingMember",
+           "restarting " + victim->name + " to run version " + pass.version);
     return;
   }
 

@@ -32,7 +32,7 @@ bool sync(Pass& pass, json desired, const json* observed) {
       const std::string what = desired["kind"].get<std::string>() + " " + pass.owner.ns + "/" +
                                desired["metadata"]["name"].get<std::string>();
       pass.degrade("NameConflict",
-                         what + " exists but is not owned by this EtsecdCluster; it is left untouched");
+                   what + " exists but is not owned by this EtsecdCluster; it is left untouched");
       pass.request_requeue(RequeueReason::MissingDependency, std::chrono::seconds(60), "name conflict");
       return false;
     }
@@ -51,14 +51,16 @@ const json* find_service(const Pass& pass, const std::string& name) {
 
 void step_owned_objects(Pass& pass) {
   sync(pass, peer_service_manifest(pass.names, pass.owner), find_service(pass, pass.names.peer_service()));
-  sync(pass, client_service_manifest(pass.names, pass.owner), find_service(pass, pass.names.client_service()));
+  sync(pass, client_service_manifest(pass.names, pass.owner),
+       find_service(pass, pass.names.client_service()));
 
   MemberLayout layout;
   layout.bootstrap_members = pass.bootstrap_members;
   layout.statefulset_replicas = pass.statefulset_replicas;
   // The flag seeds the quorum of the initial members; later membership changes recompute W inside the
   // cluster, so the flag (and the pod template) does not change with replicas.
-  layout.commit_quorum = pass.spec.commit_quorum.value_or(default_commit_quorum(pass.bootstrap_members, pass.spec.threshold));
+  layout.commit_quorum =
+      pass.spec.commit_quorum.value_or(default_commit_quorum(pass.bootstrap_members, pass.spec.threshold));
   layout.image = pass.image;
   layout.version = pass.version;
   const json* sts = pass.observed.statefulset ? &*pass.observed.statefulset : nullptr;

@@ -31,7 +31,8 @@ void check_nodes(Pass& pass) {
   for (const ObservedNode& node : *pass.observed.nodes) {
     if (node.unschedulable) continue;
     ++schedulable;
-    if (auto it = node.labels.find(pass.spec.zone_topology_key); it != node.labels.end()) zones.insert(it->second);
+    if (auto it = node.labels.find(pass.spec.zone_topology_key); it != node.labels.end())
+      zones.insert(it->second);
   }
   if (pass.spec.zone_spread_required && zones.empty()) {
     pass.degrade("NoZones", "zone spread is required but no schedulable node has the label " +
@@ -74,12 +75,14 @@ void step_placement(Pass& pass) {
                            "): losing that zone's disks to an attacker reveals every value");
   } else if (node.members >= k) {
     pass.set_condition("ZoneLeakRisk", true, "NodeHoldsThreshold",
-                       "node " + node.name + " holds " + std::to_string(node.members) + " members (threshold " +
-                           std::to_string(k) + "): that node's disks reveal every value");
+                       "node " + node.name + " holds " + std::to_string(node.members) +
+                           " members (threshold " + std::to_string(k) +
+                           "): that node's disks reveal every value");
   } else {
     pass.set_condition("ZoneLeakRisk", false, "SpreadBelowThreshold",
-                       placed == 0 ? "no member is placed yet"
-                                   : "every zone and node holds fewer than " + std::to_string(k) + " members");
+                       placed == 0
+                           ? "no member is placed yet"
+                           : "every zone and node holds fewer than " + std::to_string(k) + " members");
   }
 }
 

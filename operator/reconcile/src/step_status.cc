@@ -11,7 +11,8 @@ namespace {
 constexpr const char* kConditionTypes[] = {"Available", "Progressing", "Degraded", "ZoneLeakRisk"};
 
 const json* previous_condition(const Pass& pass, const std::string& type) {
-  if (!pass.previous_status.contains("conditions") || !pass.previous_status["conditions"].is_array()) return nullptr;
+  if (!pass.previous_status.contains("conditions") || !pass.previous_status["conditions"].is_array())
+    return nullptr;
   for (const json& c : pass.previous_status["conditions"]) {
     if (c.value("type", "") == type) return &c;
   }
@@ -28,8 +29,10 @@ json member_status(const Pass& pass, const MemberRow& m) {
   json j = {{"name", m.name}, {"ready", m.ready}, {"phase", member_phase(pass, m)}};
   if (m.id) j["memberID"] = member_id_to_string(*m.id);
   if (m.share_index) j["shareIndex"] = *m.share_index;
-  if (m.learner) j["role"] = "learner";
-  else if (!pass.leader.empty()) j["role"] = m.name == pass.leader ? "leader" : "follower";
+  if (m.learner)
+    j["role"] = "learner";
+  else if (!pass.leader.empty())
+    j["role"] = m.name == pass.leader ? "leader" : "follower";
   if (!m.zone.empty()) j["zone"] = m.zone;
   if (!m.node.empty()) j["node"] = m.node;
   if (!m.version.empty()) j["version"] = m.version;
@@ -40,8 +43,10 @@ std::string members_version(const Pass& pass) {
   std::string version;
   for (const MemberRow& m : pass.members) {
     if (m.version.empty()) continue;
-    if (version.empty()) version = m.version;
-    else if (version != m.version) return "mixed";
+    if (version.empty())
+      version = m.version;
+    else if (version != m.version)
+      return "mixed";
   }
   return version.empty() ? pass.version : version;
 }
@@ -83,7 +88,8 @@ void emit_condition_events(Pass& pass, Plan& plan) {
     if (now.status && (!was_true || previous_reason != now.reason)) {
       plan.actions.emplace_back(EmitEvent{"Warning", now.reason, now.message, pass.cluster_ref()});
     } else if (!now.status && was_true) {
-      plan.actions.emplace_back(EmitEvent{"Normal", std::string(type) + "Resolved", now.message, pass.cluster_ref()});
+      plan.actions.emplace_back(
+          EmitEvent{"Normal", std::string(type) + "Resolved", now.message, pass.cluster_ref()});
     }
   }
 }

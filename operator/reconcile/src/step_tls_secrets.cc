@@ -53,7 +53,8 @@ std::vector<std::string> member_dns_names(const ClusterNames& names, int ordinal
 
 std::vector<std::string> client_service_dns_names(const ClusterNames& names) {
   const std::string svc = names.client_service();
-  return {svc, svc + "." + names.ns(), svc + "." + names.ns() + ".svc", names.client_service_host(), "localhost"};
+  return {svc, svc + "." + names.ns(), svc + "." + names.ns() + ".svc", names.client_service_host(),
+          "localhost"};
 }
 
 // Ensures data[cert_key]/data[key_key] hold a good certificate for `request`; mints one if not.
@@ -85,9 +86,8 @@ const Data* observed_data(const Pass& pass, const std::string& name) {
 
 void conflict(Pass& pass, const std::string& name) {
   pass.blocked = true;
-  pass.degrade("NameConflict",
-                     "Secret " + pass.owner.ns + "/" + name +
-                         " exists but is not owned by this EtsecdCluster; it is left untouched");
+  pass.degrade("NameConflict", "Secret " + pass.owner.ns + "/" + name +
+                                   " exists but is not owned by this EtsecdCluster; it is left untouched");
   pass.request_requeue(RequeueReason::MissingDependency, std::chrono::seconds(60), "name conflict");
 }
 
@@ -116,26 +116,26 @@ std::optional<pki::KeyAndCertificate> certificate_authority(Pass& pass) {
       if (info && info->is_ca) {
         if (pki::needs_renewal(*info, pass.now, pass.observed.config.renew_before)) {
           // Rotating a CA needs a bundle of old and new (designed, not built): say so loudly.
-          pass.degrade("CAExpiring",
-                             "the cluster CA in Secret " + name + " expires at " + format_time(info->not_after) +
-                                 "; CA rotation is not automated yet");
+          pass.degrade("CAExpiring", "the cluster CA in Secret " + name + " expires at " +
+                                         format_time(info->not_after) + "; CA rotation is not automated yet");
         }
         return pki::KeyAndCertificate{cert->second, key->second};
       }
     }
-    pass.warn("CAReplaced", "Secret " + name + " did not hold a usable CA; a new CA is created and every "
-                                              "member certificate is issued again");
+    pass.warn("CAReplaced", "Secret " + name +
+                                " did not hold a usable CA; a new CA is created and every "
+                                "member certificate is issued again");
   }
-  Result<pki::KeyAndCertificate> ca =
-      pki::create_ca(pass.owner.ns + "/" + pass.owner.name + " etsecd CA", pass.now, pass.observed.config.ca_validity);
+  Result<pki::KeyAndCertificate> ca = pki::create_ca(pass.owner.ns + "/" + pass.owner.name + " etsecd CA",
+                                                     pass.now, pass.observed.config.ca_validity);
   if (!ca) {
     pass.blocked = true;
     pass.degrade("CertificateError", ca.error().message);
     pass.request_requeue(RequeueReason::MissingDependency, std::chrono::seconds(30), ca.error().message);
     return std::nullopt;
   }
-  pass.object_actions.push_back(ApplyObject{
-      secret_manifest(pass.names, pass.owner, name, {{"ca.crt", ca->certificate_pem}, {"ca.key", ca->private_key_pem}})});
+  pass.object_actions.push_back(ApplyObject{secret_manifest(
+      pass.names, pass.owner, name, {{"ca.crt", ca->certificate_pem}, {"ca.key", ca->private_key_pem}})});
   return *ca;
 }
 
@@ -178,7 +178,8 @@ void step_tls_secrets(Pass& pass) {
     std::vector<std::string> server_dns = dns;
     for (std::string& n : client_service_dns_names(pass.names)) server_dns.push_back(std::move(n));
     pki::LeafRequest server{member, server_dns, {"127.0.0.1", "::1"}, true, true, {}};
-    for (auto& [file, request] : {std::pair{std::string("peer"), peer}, std::pair{std::string("server"), server}}) {
+    for (auto& [file, request] :
+         {std::pair{std::string("peer"), peer}, std::pair{std::string("server"), server}}) {
       Status s = ensure_leaf(pass, members, *ca, member_tls_key(member, file + ".crt"),
                              member_tls_key(member, file + ".key"), request);
       if (!s) failed = s;

@@ -19,7 +19,8 @@ void block(Pass& pass, const std::string& reason, const std::string& message, Re
 }  // namespace
 
 bool step_validate_spec(Pass& pass) {
-  const nlohmann::json spec = pass.observed.cluster.contains("spec") ? pass.observed.cluster["spec"] : nlohmann::json();
+  const nlohmann::json spec =
+      pass.observed.cluster.contains("spec") ? pass.observed.cluster["spec"] : nlohmann::json();
   Result<ClusterSpec> parsed = parse_cluster_spec(spec);
   if (!parsed) {
     block(pass, "InvalidSpec", parsed.error().message, RequeueReason::InvalidSpec, std::nullopt);
@@ -33,7 +34,8 @@ bool step_validate_spec(Pass& pass) {
       previous["threshold"].get<int>() != pass.spec.threshold) {
     block(pass, "InvalidSpec",
           "threshold is immutable (changing it would need every value to be re-shared); the cluster keeps "
-          "running with threshold " + std::to_string(previous["threshold"].get<int>()),
+          "running with threshold " +
+              std::to_string(previous["threshold"].get<int>()),
           RequeueReason::InvalidSpec, std::nullopt);
     return false;
   }
@@ -52,7 +54,8 @@ bool step_validate_spec(Pass& pass) {
     auto cert = data.find("tls.crt");
     auto key = data.find("tls.key");
     if (cert == data.end() || key == data.end()) {
-      block(pass, "TLSSecretInvalid", "Secret " + pass.owner.ns + "/" + name + " must hold tls.crt and tls.key",
+      block(pass, "TLSSecretInvalid",
+            "Secret " + pass.owner.ns + "/" + name + " must hold tls.crt and tls.key",
             RequeueReason::MissingDependency, kRetry);
       return false;
     }

@@ -1,7 +1,8 @@
 // Spec defaults and rules (mirroring the CRD's CEL), commit quorum and fault-tolerance math.
+#include "etsecd/reconcile/cluster_spec.h"
+
 #include <doctest/doctest.h>
 
-#include "etsecd/reconcile/cluster_spec.h"
 #include "etsecd/reconcile/names.h"
 #include "etsecd/reconcile/observed_state.h"
 

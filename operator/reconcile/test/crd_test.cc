@@ -29,10 +29,12 @@ YAML::Node version_schema() { return crd()["spec"]["versions"][0]["schema"]["ope
 // nodes that preserve unknown fields, and the rule holds all the way down.
 void check_structural(const YAML::Node& node, const std::string& path) {
   bool int_or_string = node["x-kubernetes-int-or-string"] && node["x-kubernetes-int-or-string"].as<bool>();
-  bool preserve = node["x-kubernetes-preserve-unknown-fields"] && node["x-kubernetes-preserve-unknown-fields"].as<bool>();
+  bool preserve =
+      node["x-kubernetes-preserve-unknown-fields"] && node["x-kubernetes-preserve-unknown-fields"].as<bool>();
   CHECK_MESSAGE((node["type"] || int_or_string || preserve), path << " has no type");
   if (node["properties"]) {
-    for (const auto& p : node["properties"]) check_structural(p.second, path + "." + p.first.as<std::string>());
+    for (const auto& p : node["properties"])
+      check_structural(p.second, path + "." + p.first.as<std::string>());
   }
   if (node["items"]) check_structural(node["items"], path + "[]");
   if (node["additionalProperties"] && node["additionalProperties"].IsMap()) {
@@ -87,7 +89,8 @@ TEST_CASE("CRD: structural schema with the documented defaults") {
   CHECK(spec["properties"]["zoneTopologyKey"]["default"].as<std::string>() == "topology.kubernetes.io/zone");
   CHECK(spec["properties"]["zoneSpreadRequired"]["default"].as<bool>());
   CHECK(spec["properties"]["storage"]["properties"]["size"]["default"].as<std::string>() == "10Gi");
-  for (const char* field : {"version", "image", "resources", "tls", "tolerations", "nodeSelector", "priorityClassName"}) {
+  for (const char* field :
+       {"version", "image", "resources", "tls", "tolerations", "nodeSelector", "priorityClassName"}) {
     CHECK_MESSAGE(spec["properties"][field], field);
   }
   YAML::Node members = schema["properties"]["status"]["properties"]["members"]["items"]["properties"];
@@ -122,7 +125,8 @@ TEST_CASE("CRD: CEL rules, with integer division, and their messages match the r
 }
 
 TEST_CASE("chart: ships the CRD unchanged, appVersion 0.1.0, image tag defaults to it") {
-  CHECK(read("charts/etsecd-operator/crds/etsecd.io_etsecdclusters.yaml") == read("crds/etsecd.io_etsecdclusters.yaml"));
+  CHECK(read("charts/etsecd-operator/crds/etsecd.io_etsecdclusters.yaml") ==
+        read("crds/etsecd.io_etsecdclusters.yaml"));
   YAML::Node chart = YAML::Load(read("charts/etsecd-operator/Chart.yaml"));
   CHECK(chart["apiVersion"].as<std::string>() == "v2");
   CHECK(chart["name"].as<std::string>() == "etsecd-operator");
@@ -150,7 +154,8 @@ TEST_CASE("chart: RBAC grants exactly the operator's verbs") {
   std::map<std::string, std::set<std::string>> granted;
   for (const auto& rule : rules) {
     for (const auto& resource : rule["resources"]) {
-      for (const auto& verb : rule["verbs"]) granted[resource.as<std::string>()].insert(verb.as<std::string>());
+      for (const auto& verb : rule["verbs"])
+        granted[resource.as<std::string>()].insert(verb.as<std::string>());
     }
   }
   using S = std::set<std::string>;
@@ -168,6 +173,7 @@ TEST_CASE("chart: RBAC grants exactly the operator's verbs") {
   };
   CHECK(granted == expected);
   std::string rbac = read("charts/etsecd-operator/templates/rbac.yaml");
-  CHECK(rbac.find("resources: [\"leases\"]\n    verbs: [\"get\", \"create\", \"update\"]") != std::string::npos);
+  CHECK(rbac.find("resources: [\"leases\"]\n    verbs: [\"get\", \"create\", \"update\"]") !=
+        std::string::npos);
   CHECK(rbac.find("resources: [\"nodes\"]\n    verbs: [\"get\", \"list\", \"watch\"]") != std::string::npos);
 }

@@ -1,9 +1,10 @@
 // The desired manifests: placement, probes, security context, flags, PDB.
+#include "etsecd/reconcile/manifests.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 
-#include "etsecd/reconcile/manifests.h"
 #include "test_world.h"
 
 using namespace etsecd::reconcile;
@@ -34,7 +35,8 @@ TEST_CASE("StatefulSet: OnDelete, Parallel, retained volumes, replicas, claim te
   CHECK(spec["updateStrategy"]["type"] == "OnDelete");
   CHECK(spec["podManagementPolicy"] == "Parallel");
   CHECK(spec["serviceName"] == "demo-peer");
-  CHECK(spec["persistentVolumeClaimRetentionPolicy"] == json{{"whenDeleted", "Retain"}, {"whenScaled", "Retain"}});
+  CHECK(spec["persistentVolumeClaimRetentionPolicy"] ==
+        json{{"whenDeleted", "Retain"}, {"whenScaled", "Retain"}});
   const json& claim = spec["volumeClaimTemplates"][0];
   CHECK(claim["metadata"]["name"] == "data");
   CHECK(claim["spec"]["resources"]["requests"]["storage"] == "20Gi");
@@ -92,7 +94,8 @@ TEST_CASE("member flags: initial cluster in ordinal order (share index = positio
   const std::string host = ".demo-peer.ns.svc.cluster.local";
   std::string initial;
   for (int i = 0; i < 5; ++i) {
-    initial += (i ? "," : "") + ("demo-" + std::to_string(i)) + "=https://demo-" + std::to_string(i) + host + ":2380";
+    initial += (i ? "," : "") + ("demo-" + std::to_string(i)) + "=https://demo-" + std::to_string(i) + host +
+               ":2380";
   }
   CHECK(has_arg(c, "--initial-cluster=" + initial));
   CHECK(has_arg(c, "--initial-cluster-state=new"));

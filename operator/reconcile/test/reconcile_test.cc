@@ -53,8 +53,9 @@ std::vector<std::string> drive(World& w, int limit = 40) {
 TEST_CASE("a new cluster gets its objects, no cluster change, and waits for the members") {
   World w(cluster_object(5, 3));
   Plan plan = w.reconcile_once();
-  for (const char* kind_name : {"Secret demo-ca", "Secret demo-member-tls", "Secret demo-client-tls", "Service demo-peer",
-                                "Service demo", "StatefulSet demo", "PodDisruptionBudget demo"}) {
+  for (const char* kind_name :
+       {"Secret demo-ca", "Secret demo-member-tls", "Secret demo-client-tls", "Service demo-peer",
+        "Service demo", "StatefulSet demo", "PodDisruptionBudget demo"}) {
     std::string s = kind_name;
     CHECK_MESSAGE(applied(plan, s.substr(0, s.find(' ')), s.substr(s.find(' ') + 1)) != nullptr, s);
   }
@@ -179,8 +180,9 @@ TEST_CASE("upgrade restarts one member per pass, followers first, the leader las
   World w = running_cluster();
   bump_spec(w, "version", "0.2.0");
   std::vector<std::string> changes = drive(w);
-  std::vector<std::string> expected = {"delete Pod ns/demo-4", "delete Pod ns/demo-3", "delete Pod ns/demo-2",
-                                       "delete Pod ns/demo-1", "move-leader to demo-1", "delete Pod ns/demo-0"};
+  std::vector<std::string> expected = {"delete Pod ns/demo-4",  "delete Pod ns/demo-3",
+                                       "delete Pod ns/demo-2",  "delete Pod ns/demo-1",
+                                       "move-leader to demo-1", "delete Pod ns/demo-0"};
   REQUIRE(changes.size() == expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) CHECK(changes[i].rfind(expected[i], 0) == 0);
   CHECK(w.status()["version"] == "0.2.0");
@@ -191,7 +193,8 @@ TEST_CASE("scale up adds one learner at a time and promotes it once Ready") {
   World w = running_cluster();
   bump_spec(w, "replicas", 7);
   std::vector<std::string> changes = drive(w);
-  std::vector<std::string> expected = {"add-learner demo-5", "promote demo-5", "add-learner demo-6", "promote demo-6"};
+  std::vector<std::string> expected = {"add-learner demo-5", "promote demo-5", "add-learner demo-6",
+                                       "promote demo-6"};
   REQUIRE(changes.size() == expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) CHECK(changes[i].rfind(expected[i], 0) == 0);
   const json& s = w.status();
@@ -208,9 +211,9 @@ TEST_CASE("scale up adds one learner at a time and promotes it once Ready") {
 TEST_CASE("a learner that is not Ready yet is waited for, not promoted") {
   World w = running_cluster();
   bump_spec(w, "replicas", 6);
-  w.apply(w.reconcile_once());          // add-learner demo-5
-  w.apply(w.reconcile_once());          // StatefulSet grows to 6
-  w.run_statefulset_pods(false);        // demo-5 starts but is still catching up
+  w.apply(w.reconcile_once());    // add-learner demo-5
+  w.apply(w.reconcile_once());    // StatefulSet grows to 6
+  w.run_statefulset_pods(false);  // demo-5 starts but is still catching up
   Plan plan = w.reconcile_once();
   CHECK(count_cluster_changes(plan) == 0);
   CHECK(plan.requeue.reason == RequeueReason::NotReady);
@@ -226,7 +229,8 @@ TEST_CASE("scale down removes members one at a time and keeps their volumes") {
   CHECK(changes[1].rfind("remove-member demo-3", 0) == 0);
   CHECK((*w.observed.statefulset)["spec"]["replicas"] == 3);
   CHECK(w.observed.pvcs.size() == 5);  // shares are never deleted without the cluster's confirmation
-  CHECK(w.status()["faultTolerance"] == json{{"writes", 0}, {"readsAfterCommit", 0}, {"readsFullyReplicated", 0}});
+  CHECK(w.status()["faultTolerance"] ==
+        json{{"writes", 0}, {"readsAfterCommit", 0}, {"readsFullyReplicated", 0}});
   // The removed members' keys are gone from the member Secret.
   CHECK(w.observed.secrets["demo-member-tls"].data.count("demo-4.peer.key") == 0);
   CHECK(w.observed.secrets["demo-member-tls"].data.count("demo-2.peer.key") == 1);

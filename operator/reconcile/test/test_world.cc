@@ -57,7 +57,8 @@ void apply_object(World& w, json manifest) {
       if ((*w.observed.statefulset)["spec"] != manifest["spec"]) ++generation;
     }
     manifest["metadata"]["generation"] = generation;
-    manifest["status"] = {{"observedGeneration", generation}, {"updateRevision", template_revision(manifest)}};
+    manifest["status"] = {{"observedGeneration", generation},
+                          {"updateRevision", template_revision(manifest)}};
     w.observed.statefulset = manifest;
   }
 }
@@ -91,7 +92,8 @@ std::vector<std::string> World::apply(const Plan& plan) {
     } else if (auto* promote = std::get_if<PromoteMember>(&action)) {
       if (ObservedMember* m = member_by_id(*this, promote->member_id)) m->is_learner = false;
     } else if (auto* remove = std::get_if<RemoveMember>(&action)) {
-      std::erase_if(observed.member_list.members, [&](const ObservedMember& m) { return m.id == remove->member_id; });
+      std::erase_if(observed.member_list.members,
+                    [&](const ObservedMember& m) { return m.id == remove->member_id; });
     } else if (auto* move = std::get_if<MoveLeader>(&action)) {
       observed.member_list.leader_id = move->target_id;
     }
@@ -117,7 +119,8 @@ void World::run_statefulset_pods(bool ready) {
   const std::string revision = sts["status"]["updateRevision"];
   // Pods beyond replicas go away; missing ones are created at the current revision.
   ClusterNames names(cluster, "ns", observed.config.cluster_domain);
-  std::erase_if(observed.pods, [&](const ObservedPod& p) { return names.ordinal_of(p.name).value_or(0) >= replicas; });
+  std::erase_if(observed.pods,
+                [&](const ObservedPod& p) { return names.ordinal_of(p.name).value_or(0) >= replicas; });
   for (int i = 0; i < replicas; ++i) {
     const std::string name = names.member(i);
     if (pod(name)) continue;

@@ -12,9 +12,11 @@
 
 namespace etsecd::reconcile::testing {
 
-inline const std::chrono::system_clock::time_point kNow = std::chrono::system_clock::from_time_t(1'800'000'000);
+inline const std::chrono::system_clock::time_point kNow =
+    std::chrono::system_clock::from_time_t(1'800'000'000);
 
-nlohmann::json cluster_object(int replicas, int threshold, nlohmann::json extra_spec = nlohmann::json::object());
+nlohmann::json cluster_object(int replicas, int threshold,
+                              nlohmann::json extra_spec = nlohmann::json::object());
 
 struct World {
   ObservedState observed;

@@ -114,7 +114,8 @@ TEST_CASE("an existing CA signs the member certificates; no operator CA is made"
 
   SUBCASE("a Secret that is not a CA is refused with a clear message") {
     auto leaf = pki::issue_leaf(*ca, pki::LeafRequest{"x", {"x"}, {}, true, true, 24h}, kNow);
-    w.observed.secrets["corp-ca"].data = {{"tls.crt", leaf->certificate_pem}, {"tls.key", leaf->private_key_pem}};
+    w.observed.secrets["corp-ca"].data = {{"tls.crt", leaf->certificate_pem},
+                                          {"tls.key", leaf->private_key_pem}};
     Plan refused = w.reconcile_once();
     CHECK(has_action(refused, "event Warning TLSSecretInvalid"));
     CHECK_FALSE(has_action(refused, "apply"));

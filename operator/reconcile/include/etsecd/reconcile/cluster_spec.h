@@ -3,7 +3,6 @@
 // expressions enforce checked again, so an object that bypassed admission still gets a clear error.
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 

@@ -1,9 +1,8 @@
 #pragma once
 // The desired Kubernetes objects of an EtsecdCluster, as full manifests for server-side apply.
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "etsecd/reconcile/cluster_spec.h"
@@ -37,7 +36,8 @@ nlohmann::json peer_service_manifest(const ClusterNames& names, const Owner& own
 nlohmann::json client_service_manifest(const ClusterNames& names, const Owner& owner);
 nlohmann::json statefulset_manifest(const ClusterNames& names, const Owner& owner, const ClusterSpec& spec,
                                     const MemberLayout& layout);
-nlohmann::json pod_disruption_budget_manifest(const ClusterNames& names, const Owner& owner, int min_available);
+nlohmann::json pod_disruption_budget_manifest(const ClusterNames& names, const Owner& owner,
+                                              int min_available);
 // An Opaque Secret; values are raw bytes and are base64-encoded here.
 nlohmann::json secret_manifest(const ClusterNames& names, const Owner& owner, const std::string& name,
                                const std::map<std::string, std::string>& data);

@@ -48,12 +48,12 @@ class ClusterNames {
   // The ordinal of a member or pod name of this cluster, nullopt for any other name.
   std::optional<int> ordinal_of(std::string_view member_name) const;
 
-  std::string member_host(int ordinal) const;      // <member>.<peer service>.<ns>.svc.<domain>
+  std::string member_host(int ordinal) const;               // <member>.<peer service>.<ns>.svc.<domain>
   std::string host_of(std::string_view member_name) const;  // same, for any name or "$(POD_NAME)"
   const std::string& cluster_domain() const { return domain_; }
-  std::string client_service_host() const;         // <client service>.<ns>.svc.<domain>
-  std::string peer_url(int ordinal) const;         // https://<member host>:2380
-  std::string client_url(int ordinal) const;       // https://<member host>:2379
+  std::string client_service_host() const;    // <client service>.<ns>.svc.<domain>
+  std::string peer_url(int ordinal) const;    // https://<member host>:2380
+  std::string client_url(int ordinal) const;  // https://<member host>:2379
 
   // Labels on every owned object; the selector labels are the subset that selects member pods.
   std::map<std::string, std::string> labels() const;

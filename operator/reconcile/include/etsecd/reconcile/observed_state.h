@@ -3,11 +3,10 @@
 // one EtsecdCluster. Kubernetes objects are passed as the JSON the API server returned; the observe_*
 // helpers turn objects into the small records below.
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -28,14 +27,14 @@ struct OperatorConfig {
 
 struct ObservedPod {
   std::string name;
-  std::string node_name;          // empty while unscheduled
-  std::string zone;               // empty: look the node up in ObservedState::nodes
+  std::string node_name;  // empty while unscheduled
+  std::string zone;       // empty: look the node up in ObservedState::nodes
   std::string ip;
-  std::string phase;              // Pending, Running, ...
-  bool ready = false;             // condition Ready=True
-  bool deleting = false;          // metadata.deletionTimestamp set
-  std::string revision;           // label controller-revision-hash
-  std::string version;            // annotation etsecd.io/version
+  std::string phase;      // Pending, Running, ...
+  bool ready = false;     // condition Ready=True
+  bool deleting = false;  // metadata.deletionTimestamp set
+  std::string revision;   // label controller-revision-hash
+  std::string version;    // annotation etsecd.io/version
 };
 
 struct ObservedSecret {
@@ -79,9 +78,9 @@ struct ObservedState {
   std::optional<nlohmann::json> statefulset;
   std::map<std::string, nlohmann::json> services;  // by name
   std::optional<nlohmann::json> pod_disruption_budget;
-  std::map<std::string, ObservedSecret> secrets;  // by name: owned ones and spec.tls.existingCASecret
-  std::vector<ObservedPod> pods;                  // pods matching the cluster's selector labels
-  std::vector<ObservedPvc> pvcs;                  // PVCs of the StatefulSet's claim template
+  std::map<std::string, ObservedSecret> secrets;   // by name: owned ones and spec.tls.existingCASecret
+  std::vector<ObservedPod> pods;                   // pods matching the cluster's selector labels
+  std::vector<ObservedPvc> pvcs;                   // PVCs of the StatefulSet's claim template
   std::optional<std::vector<ObservedNode>> nodes;  // nullopt: nodes were not read
   ObservedMemberList member_list;
   // Names of removed members for which the cluster confirmed that every committed value still has k

@@ -3,10 +3,9 @@
 // and stops at the first failure (then requeues with its own backoff). Object actions come first, then
 // at most one change to the cluster, then Events, then the status update.
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -67,8 +66,8 @@ struct MoveLeader {
   std::string target_name;
 };
 
-using Action =
-    std::variant<ApplyObject, DeleteObject, UpdateStatus, EmitEvent, AddLearner, PromoteMember, RemoveMember, MoveLeader>;
+using Action = std::variant<ApplyObject, DeleteObject, UpdateStatus, EmitEvent, AddLearner, PromoteMember,
+                            RemoveMember, MoveLeader>;
 
 enum class RequeueReason {
   Steady,                // nothing to do; periodic resync or next certificate renewal
