@@ -153,17 +153,17 @@ void step_member_table(Pass& pass) {
 
   // The StatefulSet runs a pod for every member the cluster knows (learners included, so that an added
   // learner gets its pod); before the cluster formed, for every bootstrap member.
-  if (list.available) {
+  if (list.available && !pass.members.empty()) {
     int highest = -1;
     for (const MemberRow& row : pass.members) highest = std::max(highest, row.ordinal);
     pass.statefulset_replicas = std::max(highest + 1, 0);
-  } else if (pass.observed.statefulset && pass.formed) {
-    // Without the member list we cannot know better than what runs now.
+  } else if (pass.observed.statefulset) {
+    // Without the member list we cannot know better than what runs now (and must never shrink it:
+    // a lost status must not look like a fresh cluster of bootstrap size).
     json::json_pointer p("/spec/replicas");
+    const json& sts = *pass.observed.statefulset;
     pass.statefulset_replicas =
-        pass.observed.statefulset->contains(p) && pass.observed.statefulset->at(p).is_number_integer()
-            ? pass.observed.statefulset->at(p).get<int>()
-            : pass.bootstrap_members;
+        sts.contains(p) && sts.at(p).is_number_integer() ? sts.at(p).get<int>() : pass.bootstrap_members;
   } else {
     pass.statefulset_replicas = pass.bootstrap_members;
   }

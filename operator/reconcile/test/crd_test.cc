@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "etsecd/reconcile/cluster_spec.h"
+#include "test_world.h"
 
 using etsecd::reconcile::parse_cluster_spec;
 
@@ -176,4 +177,35 @@ TEST_CASE("chart: RBAC grants exactly the operator's verbs") {
   CHECK(rbac.find("resources: [\"leases\"]\n    verbs: [\"get\", \"create\", \"update\"]") !=
         std::string::npos);
   CHECK(rbac.find("resources: [\"nodes\"]\n    verbs: [\"get\", \"list\", \"watch\"]") != std::string::npos);
+}
+
+namespace {
+// Every field the reconciler writes must exist in the schema, or the API server prunes it and the
+// next pass sees a different status and writes it again, forever.
+void check_in_schema(const nlohmann::json& value, const YAML::Node& schema, const std::string& path) {
+  if (value.is_object()) {
+    if (schema["x-kubernetes-preserve-unknown-fields"]) return;
+    for (const auto& [key, child] : value.items()) {
+      const YAML::Node property =
+          schema["properties"][key] ? schema["properties"][key] : schema["additionalProperties"];
+      REQUIRE_MESSAGE(property, path << "." << key << " is not in the CRD schema");
+      check_in_schema(child, property, path + "." + key);
+    }
+  } else if (value.is_array()) {
+    for (const auto& item : value) check_in_schema(item, schema["items"], path + "[]");
+  }
+}
+}  // namespace
+
+TEST_CASE("CRD: the status the reconciler writes survives schema pruning") {
+  using namespace etsecd::reconcile::testing;
+  World w(cluster_object(5, 3));
+  w.converge();
+  w.form_cluster();
+  w.converge();
+  REQUIRE(w.status()["phase"] == "Running");
+  check_in_schema(w.status(), version_schema()["properties"]["status"], "status");
+  World invalid(cluster_object(5, 1));
+  invalid.converge();
+  check_in_schema(invalid.status(), version_schema()["properties"]["status"], "status");
 }

@@ -151,6 +151,19 @@ TEST_CASE("without the member list nothing changes and the status keeps member i
   CHECK(s["members"][2]["shareIndex"] == 3);
 }
 
+TEST_CASE("a lost status while the member list is unreadable never shrinks the StatefulSet") {
+  World w = running_cluster();
+  bump_spec(w, "replicas", 7);
+  drive(w);
+  REQUIRE((*w.observed.statefulset)["spec"]["replicas"] == 7);
+  w.observed.cluster.erase("status");
+  w.observed.member_list = ObservedMemberList{false, "timeout", 0, {}};
+  Plan plan = w.reconcile_once();
+  CHECK_FALSE(has_action(plan, "apply StatefulSet"));
+  CHECK(count_cluster_changes(plan) == 0);
+  CHECK(plan.requeue.reason == RequeueReason::NotReady);
+}
+
 TEST_CASE("readiness gate: no orchestration while a member is not Ready") {
   World w = running_cluster();
   w.pod("demo-2")->ready = false;
