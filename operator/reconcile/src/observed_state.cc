@@ -31,6 +31,7 @@ std::string controller_uid(const json& object) {
 ObservedPod observe_pod(const json& pod) {
   ObservedPod p;
   p.name = string_at(pod, json::json_pointer("/metadata/name"));
+  p.uid = string_at(pod, json::json_pointer("/metadata/uid"));
   p.node_name = string_at(pod, json::json_pointer("/spec/nodeName"));
   p.ip = string_at(pod, json::json_pointer("/status/podIP"));
   p.phase = string_at(pod, json::json_pointer("/status/phase"));
@@ -63,6 +64,7 @@ ObservedSecret observe_secret(const json& secret) {
 ObservedPvc observe_pvc(const json& pvc) {
   ObservedPvc p;
   p.name = string_at(pvc, json::json_pointer("/metadata/name"));
+  p.uid = string_at(pvc, json::json_pointer("/metadata/uid"));
   p.phase = string_at(pvc, json::json_pointer("/status/phase"));
   p.deleting = pvc.contains(json::json_pointer("/metadata/deletionTimestamp")) &&
                !pvc.at(json::json_pointer("/metadata/deletionTimestamp")).is_null();

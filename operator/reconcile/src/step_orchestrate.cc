@@ -15,8 +15,8 @@ constexpr std::chrono::seconds kSoon{5};
 constexpr std::chrono::seconds kNotReadyWait{10};
 constexpr std::chrono::seconds kMemberApiRetry{15};
 
-ObjectRef pod_ref(const Pass& pass, const std::string& name) {
-  return ObjectRef{"v1", "Pod", pass.owner.ns, name, ""};
+ObjectRef pod_ref(const Pass& pass, const MemberRow& member) {
+  return ObjectRef{"v1", "Pod", pass.owner.ns, member.name, member.pod ? member.pod->uid : std::string()};
 }
 
 void change(Pass& pass, Action action, const char* phase_name, const std::string& reason,
@@ -77,7 +77,7 @@ bool delete_redundant_volume(Pass& pass) {
     if (!ordinal || *ordinal < pass.statefulset_replicas || pass.find_member(member)) continue;
     if (!pass.observed.share_redundancy_confirmed.count(member)) continue;  // default: keep the share
     change(pass,
-           DeleteObject{ObjectRef{"v1", "PersistentVolumeClaim", pass.owner.ns, pvc.name, ""},
+           DeleteObject{ObjectRef{"v1", "PersistentVolumeClaim", pass.owner.ns, pvc.name, pvc.uid},
                         "member " + member +
                             " was removed and the cluster confirmed every committed value "
                             "keeps k holders without it"},
@@ -116,6 +116,18 @@ void step_orchestrate(Pass& pass) {
     return;
   }
 
+  if (pass.members.empty()) {
+    // A member list that names none of our members is not something to act on (it would read as
+    // "add every member again").
+    pass.phase = phase::kDegraded;
+    pass.set_condition("Available", false, "NoKnownMembers",
+                       "the member list names none of this cluster's members");
+    pass.degrade("NoKnownMembers", "the member list names none of this cluster's members");
+    pass.set_condition("Progressing", false, "NoKnownMembers", "no change without known members");
+    pass.request_requeue(RequeueReason::MemberApiUnavailable, kMemberApiRetry, "no known members");
+    return;
+  }
+
   const int voters = pass.voter_count();
   const int w = effective_commit_quorum(pass.spec, voters);
   const int ready_voters = pass.ready_voter_count();
@@ -138,7 +150,7 @@ void step_orchestrate(Pass& pass) {
   // Repair: an unready member still on an old template is restarted onto the current one.
   for (const MemberRow* m : unhealthy) {
     if (m->pod && !m->pod->deleting && m->outdated) {
-      change(pass, DeleteObject{pod_ref(pass, m->name), "repair: restart onto the current template"},
+      change(pass, DeleteObject{pod_ref(pass, *m), "repair: restart onto the current template"},
              phase::kDegraded, "RepairingMember",
              "restarting unready member " + m->name + " onto the current template");
       pass.degrade("MembersNotReady", "not Ready: " + list_names(unhealthy));
@@ -234,9 +246,8 @@ void step_orchestrate(Pass& pass) {
       victim = outdated.front();
       if (step_aside_if_leader(pass, *victim, phase::kUpgrading, true)) return;
     }
-    change(pass, DeleteObject{pod_ref(pass, victim->name), "restart onto the current template"},
-           phase::kUpgrading, "RestartingMember",
-           "restarting " + victim->name + " to run version " + pass.version);
+    change(pass, DeleteObject{pod_ref(pass, *victim), "restart onto the current template"}, phase::kUpgrading,
+           "RestartingMember", "restarting " + victim->name + " to run version " + pass.version);
     return;
   }
 

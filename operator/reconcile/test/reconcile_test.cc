@@ -184,9 +184,24 @@ TEST_CASE("repair of the unready member itself passes the gate") {
   bump_spec(w, "version", "0.2.0");
   w.apply(w.reconcile_once());  // the StatefulSet takes the new template
   w.pod("demo-3")->ready = false;
+  w.pod("demo-3")->uid = "pod-uid-3";
   Plan plan = w.reconcile_once();
   CHECK(count_cluster_changes(plan) == 1);
   CHECK(has_action(plan, "delete Pod ns/demo-3"));
+  for (const Action& a : plan.actions) {
+    if (auto* d = std::get_if<DeleteObject>(&a)) CHECK(d->object.uid == "pod-uid-3");  // delete precondition
+  }
+}
+
+TEST_CASE("a member list without any of our members changes nothing") {
+  World w = running_cluster();
+  w.observed.member_list.members = {
+      ObservedMember{0x99, "stranger", {"https://elsewhere:2380"}, {}, false, {}}};
+  w.observed.member_list.leader_id = 0x99;
+  Plan plan = w.reconcile_once();
+  CHECK(count_cluster_changes(plan) == 0);
+  CHECK_FALSE(has_action(plan, "apply StatefulSet"));
+  CHECK(plan.requeue.reason == RequeueReason::MemberApiUnavailable);
 }
 
 TEST_CASE("upgrade restarts one member per pass, followers first, the leader last after a leader move") {
@@ -253,6 +268,7 @@ TEST_CASE("scale down removes members one at a time and keeps their volumes") {
     changes = drive(w);
     REQUIRE(changes.size() == 1);
     CHECK(changes[0].rfind("delete PersistentVolumeClaim ns/data-demo-4", 0) == 0);
+    CHECK(w.observed.pvcs.size() == 4);
     CHECK(w.observed.pvcs.size() == 4);
   }
   SUBCASE("a removed member's old volume blocks re-adding that ordinal") {

@@ -134,7 +134,8 @@ void World::run_statefulset_pods(bool ready) {
     observed.pods.push_back(p);
     if (std::none_of(observed.pvcs.begin(), observed.pvcs.end(),
                      [&](const ObservedPvc& v) { return v.name == names.member_pvc(i); })) {
-      observed.pvcs.push_back(ObservedPvc{names.member_pvc(i), "Bound", false});
+      observed.pvcs.push_back(
+          ObservedPvc{names.member_pvc(i), "Bound", false, "pvc-uid-" + std::to_string(i)});
     }
     // A learner's pod starts and names its member.
     for (ObservedMember& m : observed.member_list.members) {

@@ -27,6 +27,7 @@ struct OperatorConfig {
 
 struct ObservedPod {
   std::string name;
+  std::string uid;        // precondition for deletes: never delete a pod recreated meanwhile
   std::string node_name;  // empty while unscheduled
   std::string zone;       // empty: look the node up in ObservedState::nodes
   std::string ip;
@@ -47,6 +48,7 @@ struct ObservedPvc {
   std::string name;
   std::string phase;  // Pending, Bound, Lost
   bool deleting = false;
+  std::string uid;  // precondition for deletes
 };
 
 struct ObservedNode {
