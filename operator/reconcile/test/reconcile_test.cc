@@ -269,7 +269,6 @@ TEST_CASE("scale down removes members one at a time and keeps their volumes") {
     REQUIRE(changes.size() == 1);
     CHECK(changes[0].rfind("delete PersistentVolumeClaim ns/data-demo-4", 0) == 0);
     CHECK(w.observed.pvcs.size() == 4);
-    CHECK(w.observed.pvcs.size() == 4);
   }
   SUBCASE("a removed member's old volume blocks re-adding that ordinal") {
     bump_spec(w, "replicas", 4);
