@@ -23,6 +23,18 @@ std::string recorded_hash(const json& object) {
   return object.contains(p) && object.at(p).is_string() ? object.at(p).get<std::string>() : std::string();
 }
 
+// Fields whose drift (someone edited the object by hand) is repaired even though our last applied
+// manifest is unchanged: they decide how many members run, how they restart, what may be evicted.
+bool drifted(const json& desired, const json& observed) {
+  for (const char* pointer :
+       {"/spec/replicas", "/spec/updateStrategy", "/spec/minAvailable", "/spec/selector",
+        "/spec/template/spec/containers/0/args", "/spec/template/spec/containers/0/image"}) {
+    json::json_pointer p(pointer);
+    if (desired.contains(p) && (!observed.contains(p) || observed.at(p) != desired.at(p))) return true;
+  }
+  return false;
+}
+
 // Returns true when an apply was planned.
 bool sync(Pass& pass, json desired, const json* observed) {
   desired = with_desired_hash(std::move(desired));
@@ -36,7 +48,7 @@ bool sync(Pass& pass, json desired, const json* observed) {
       pass.request_requeue(RequeueReason::MissingDependency, std::chrono::seconds(60), "name conflict");
       return false;
     }
-    if (recorded_hash(*observed) == recorded_hash(desired)) return false;
+    if (recorded_hash(*observed) == recorded_hash(desired) && !drifted(desired, *observed)) return false;
   }
   pass.object_actions.push_back(ApplyObject{std::move(desired)});
   return true;

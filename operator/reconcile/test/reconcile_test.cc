@@ -151,6 +151,18 @@ TEST_CASE("without the member list nothing changes and the status keeps member i
   CHECK(s["members"][2]["shareIndex"] == 3);
 }
 
+TEST_CASE("hand edits of the fields that matter are reverted") {
+  World w = running_cluster();
+  (*w.observed.statefulset)["spec"]["replicas"] = 2;
+  Plan plan = w.reconcile_once();
+  const json* sts = applied(plan, "StatefulSet");
+  REQUIRE(sts);
+  CHECK((*sts)["spec"]["replicas"] == 5);
+  w.apply(plan);
+  (*w.observed.pod_disruption_budget)["spec"]["minAvailable"] = 0;
+  CHECK(applied(w.reconcile_once(), "PodDisruptionBudget") != nullptr);
+}
+
 TEST_CASE("a lost status while the member list is unreadable never shrinks the StatefulSet") {
   World w = running_cluster();
   bump_spec(w, "replicas", 7);
