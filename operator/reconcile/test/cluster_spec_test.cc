@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "etsecd/reconcile/manifests.h"
 #include "etsecd/reconcile/names.h"
 #include "etsecd/reconcile/observed_state.h"
 
@@ -122,4 +123,20 @@ TEST_CASE("observe_* read the API server's JSON") {
   ObservedNode nd = observe_node(node);
   CHECK(nd.labels.at("topology.kubernetes.io/zone") == "a");
   CHECK(nd.unschedulable);
+}
+
+TEST_CASE("Secret data survives base64 for every padding length and arbitrary bytes") {
+  ClusterNames n("demo", "ns", "cluster.local");
+  std::map<std::string, std::string> data;
+  for (int len = 0; len < 7; ++len) {
+    std::string bytes;
+    for (int i = 0; i < len; ++i) bytes += static_cast<char>(0xff - i * 37);
+    data["k" + std::to_string(len)] = bytes;
+  }
+  json manifest = secret_manifest(n, Owner{"demo", "ns", "u"}, "s", data);
+  CHECK(manifest["data"]["k1"] == "/w==");
+  CHECK(manifest["data"]["k3"] == "/9q1");
+  ObservedSecret back = observe_secret(manifest);
+  CHECK(back.data == data);
+  CHECK(back.controller_uid == "u");
 }
