@@ -119,12 +119,14 @@ class MemberImpl final : public Member {
   [[noreturn]] void fatal(const std::string& what, const Error& error);
 
   // --- write_path.cc
+  Result<WriteOutcome> write_once(WriteRequest request, Deadline deadline);
   Status decide_value_compares(mvcc::Operation& op, const std::vector<std::string>& operands,
                                Deadline deadline);
   Result<ValueMap> gather_result_values(const mvcc::ApplyResult& result, uint64_t min_applied,
                                         Deadline deadline);
 
   // --- read_path.cc
+  Result<ReadOutcome> range_once(const mvcc::RangeOp& op, bool serializable, Deadline deadline);
   Result<ValueMap> gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term,
                           const std::string& read_context, uint64_t min_applied, Deadline deadline);
   Result<std::string> serve_share_fetch(const std::string& body);

@@ -73,6 +73,16 @@ Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint
 }
 
 Result<ReadOutcome> MemberImpl::range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = range_once(op, serializable, deadline);
+  if (result && metrics_.observe) {
+    metrics_.observe(serializable ? "range_serializable" : "range",
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return result;
+}
+
+Result<ReadOutcome> MemberImpl::range_once(const mvcc::RangeOp& op, bool serializable, Deadline deadline) {
   if (stopping_) return mvcc::make_error(kStopped);
   if (auto st = mvcc::validate_range(op); !st) return st.error();
 

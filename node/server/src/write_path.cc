@@ -49,6 +49,18 @@ Result<ValueMap> MemberImpl::gather_result_values(const mvcc::ApplyResult& resul
 }
 
 Result<WriteOutcome> MemberImpl::write(WriteRequest request, Deadline deadline) {
+  // Indexed like mvcc::Operation's variant: PutOp, DeleteRangeOp, TxnOp, CompactOp.
+  static constexpr const char* kOpNames[] = {"put", "delete_range", "txn", "compact"};
+  const char* op_name = kOpNames[request.op.op.index()];
+  const auto start = std::chrono::steady_clock::now();
+  auto result = write_once(std::move(request), deadline);
+  if (result && metrics_.observe) {
+    metrics_.observe(op_name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return result;
+}
+
+Result<WriteOutcome> MemberImpl::write_once(WriteRequest request, Deadline deadline) {
   if (stopping_) return mvcc::make_error(kStopped);
   if (auto st = mvcc::validate_operation(request.op, options_.limits); !st) return st.error();
   if (request.values.size() != mvcc::value_slot_count(request.op)) {
