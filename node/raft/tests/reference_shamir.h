@@ -1,7 +1,8 @@
 #pragma once
-// TEST REFERENCE ONLY: a deliberately simple, slow Shamir implementation over GF(2^8) (no tables, not
-// constant-time) with the same share encoding as etsecd/shamir/share_codec.h. It lets the core and the
-// simulator run before the production codec lands, and cross-checks it afterwards. Never link this
+// TEST REFERENCE ONLY: a deliberately simple Shamir implementation over GF(2^8) (tables built from the
+// bitwise definition, not constant-time) with the same share encoding as etsecd/shamir/share_codec.h.
+// It lets the core and the simulator run before the production codec lands, and cross-checks it
+// afterwards. Never link this
 // into a binary that handles real values.
 
 #include <cstdint>
