@@ -2,8 +2,7 @@
 // TEST REFERENCE ONLY: a deliberately simple Shamir implementation over GF(2^8) (tables built from the
 // bitwise definition, not constant-time) with the same share encoding as etsecd/shamir/share_codec.h.
 // It lets the core and the simulator run before the production codec lands, and cross-checks it
-// afterwards. Never link this
-// into a binary that handles real values.
+// afterwards. Never link this into a binary that handles real values.
 
 #include <cstdint>
 #include <optional>
