@@ -70,7 +70,11 @@ struct SimMember {
 
 class Schedule {
  public:
-  explicit Schedule(const SimConfig& config) : cfg_(config), rng_(config.seed), net_(rng_) {}
+  explicit Schedule(const SimConfig& config) : cfg_(config), rng_(config.seed), net_(rng_) {
+#ifdef ETSECD_RAFT_HAVE_SHAMIR
+    if (cfg_.production_codec) production_ = make_shamir_secret_sharer();
+#endif
+  }
 
   SimResult run() {
     setup();
@@ -122,7 +126,8 @@ class Schedule {
     m.rng = std::make_unique<testing::TestRandom>(rng_.next());
     Config c = node_cfg_;
     c.id = m.id;
-    auto node = Node::create(c, *m.storage, sharer_, *m.rng);
+    SecretSharer& sharer = production_ ? *production_ : static_cast<SecretSharer&>(sharer_);
+    auto node = Node::create(c, *m.storage, sharer, *m.rng);
     if (!node) {
       fail_if("node start failed: " + node.error().message);
       return;
@@ -481,6 +486,7 @@ class Schedule {
   SimConfig cfg_;
   testing::TestRandom rng_;
   testing::ReferenceSecretSharer sharer_;
+  std::unique_ptr<SecretSharer> production_;
   Network net_;
   NetworkFaults faults_;
   Config node_cfg_;

@@ -92,7 +92,7 @@ Bytes ref_encode(const RefShare& share, unsigned k) {
   const uint32_t n = static_cast<uint32_t>(share.y.size());
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(n >> (8 * i)));
   out.insert(out.end(), share.y.begin(), share.y.end());
-  const uint32_t crc = ref_crc32c(share.y);
+  const uint32_t crc = ref_crc32c(out);  // header and y
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(crc >> (8 * i)));
   return out;
 }
@@ -108,7 +108,7 @@ std::optional<RefDecoded> ref_decode(std::span<const uint8_t> b) {
   d.share.y.assign(b.begin() + 7, b.begin() + 7 + n);
   uint32_t crc = 0;
   for (int i = 0; i < 4; ++i) crc |= static_cast<uint32_t>(b[7 + n + i]) << (8 * i);
-  if (crc != ref_crc32c(d.share.y)) return std::nullopt;
+  if (crc != ref_crc32c(b.first(7 + n))) return std::nullopt;
   return d;
 }
 
