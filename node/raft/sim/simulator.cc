@@ -81,6 +81,8 @@ class Schedule {
     for (unsigned s = 0; s < cfg_.steps && failure_.empty(); ++s) step(/*faulty=*/true);
     if (failure_.empty()) final_phase();
     if (failure_.empty()) fail_if(checker_->check_committed(views(), rng_, 0, /*all=*/true));
+    for (const SimMemberView& v : views())
+      if (failure_.empty()) fail_if(checker_->scan_for_plaintext(v));
     return finish();
   }
 
