@@ -143,11 +143,11 @@ std::string InvariantChecker::check_committed(const std::vector<SimMemberView>& 
     unsigned holders = 0;
     for (const SimMemberView& m : members) {
       auto t = m.storage->term(index);
-      if (t && *t == c.first) ++holders;
+      if (m.voter && t && *t == c.first) ++holders;
     }
     if (holders < w_) {
       return "durability: committed " + at(index, c.first) + " is stored by " + std::to_string(holders) +
-             " members, fewer than W=" + std::to_string(w_);
+             " voters, fewer than W=" + std::to_string(w_);
     }
   }
   std::vector<uint64_t> todo;

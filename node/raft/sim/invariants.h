@@ -26,6 +26,7 @@ struct SimMemberView {
   MemberId id = kNoMember;
   uint8_t x = 0;
   const MemoryStorage* storage = nullptr;
+  bool voter = true;
 };
 
 class InvariantChecker {
