@@ -1,6 +1,7 @@
 #include "sim/invariants.h"
 
 #include <algorithm>
+#include <set>
 
 #include "tests/reference_shamir.h"
 
@@ -142,11 +143,11 @@ std::string InvariantChecker::check_committed(const std::vector<SimMemberView>& 
     unsigned holders = 0;
     for (const SimMemberView& m : members) {
       auto t = m.storage->term(index);
-      if (t && *t == c.first) ++holders;
+      if (m.voter && t && *t == c.first) ++holders;
     }
     if (holders < w_) {
       return "durability: committed " + at(index, c.first) + " is stored by " + std::to_string(holders) +
-             " members, fewer than W=" + std::to_string(w_);
+             " voters, fewer than W=" + std::to_string(w_);
     }
   }
   std::vector<uint64_t> todo;
@@ -165,6 +166,28 @@ std::string InvariantChecker::check_committed(const std::vector<SimMemberView>& 
     if (!proposals_.count({index, c.first})) continue;  // no values (no-op)
     std::string err = check_rebuild(index, c.first, members, rng);
     if (!err.empty()) return err;
+  }
+  return "";
+}
+
+std::string InvariantChecker::scan_for_plaintext(const SimMemberView& m) const {
+  constexpr size_t kWindow = 16;  // every proposed value is at least this long
+  std::set<Bytes> prefixes;
+  for (const auto& [id, values] : proposals_)
+    for (const Bytes& v : values) prefixes.emplace(v.begin(), v.begin() + kWindow);
+  auto scan = [&](const Bytes& bytes) {
+    for (size_t i = 0; i + kWindow <= bytes.size(); ++i) {
+      if (prefixes.count(
+              Bytes(bytes.begin() + static_cast<long>(i), bytes.begin() + static_cast<long>(i + kWindow)))) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const Entry& e : m.storage->stored_entries()) {
+    if (scan(e.metadata)) return "secrecy: member " + std::to_string(m.id) + " stores a value in metadata";
+    for (const Bytes& s : e.shares)
+      if (scan(s)) return "secrecy: member " + std::to_string(m.id) + " stores a value's bytes in a share";
   }
   return "";
 }

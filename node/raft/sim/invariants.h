@@ -3,7 +3,7 @@
 //   election safety      at most one leader per term
 //   log matching         an (index, term) names one entry (same metadata, same previous term) on every
 //                        member, so equal entries imply equal prefixes
-//   leader completeness  every leader's log holds every committed entry
+//   leader completeness  the newest leader's log holds every committed entry
 //   state-machine safety every member applies the same entry at each index, and the values rebuilt
 //                        from shares equal the proposed ones
 //   durability           every committed value keeps >= W holders and rebuilds from random k of them
@@ -26,6 +26,7 @@ struct SimMemberView {
   MemberId id = kNoMember;
   uint8_t x = 0;
   const MemoryStorage* storage = nullptr;
+  bool voter = true;
 };
 
 class InvariantChecker {
@@ -51,6 +52,8 @@ class InvariantChecker {
   }
   uint64_t committed_index() const { return committed_.empty() ? 0 : committed_.rbegin()->first; }
   uint64_t rebuilds_checked() const { return rebuilds_checked_; }
+  // Scans every byte a member stores for the first 16 bytes of any proposed value.
+  std::string scan_for_plaintext(const SimMemberView& member) const;
 
  private:
   struct Identity {

@@ -64,19 +64,26 @@ struct SimMember {
   uint8_t x = 0;
   std::unique_ptr<MemoryStorage> storage = std::make_unique<MemoryStorage>();
   std::unique_ptr<testing::TestRandom> rng;
+  bool voter = true;
   std::unique_ptr<Node> node;  // null while crashed
   NodeStats past;              // counters of earlier incarnations
 };
 
 class Schedule {
  public:
-  explicit Schedule(const SimConfig& config) : cfg_(config), rng_(config.seed), net_(rng_) {}
+  explicit Schedule(const SimConfig& config) : cfg_(config), rng_(config.seed), net_(rng_) {
+#ifdef ETSECD_RAFT_HAVE_SHAMIR
+    if (cfg_.production_codec) production_ = make_shamir_secret_sharer();
+#endif
+  }
 
   SimResult run() {
     setup();
     for (unsigned s = 0; s < cfg_.steps && failure_.empty(); ++s) step(/*faulty=*/true);
     if (failure_.empty()) final_phase();
     if (failure_.empty()) fail_if(checker_->check_committed(views(), rng_, 0, /*all=*/true));
+    for (const SimMemberView& v : views())
+      if (failure_.empty()) fail_if(checker_->scan_for_plaintext(v));
     return finish();
   }
 
@@ -92,6 +99,13 @@ class Schedule {
     for (unsigned i = 0; i < n_; ++i) ids.push_back(10 + i);
     auto membership = initial_membership(ids, k_, requested);
     w_ = validate_membership(*membership)->commit_quorum;
+    if (rng_.chance(0.3)) {
+      // A learner: gets its own shares, never votes, never counts toward W.
+      const MemberId learner = 10 + n_;
+      ids.push_back(learner);
+      membership->members.push_back(Member{learner, static_cast<uint8_t>(n_ + 1), false});
+      membership->max_x_used = static_cast<uint8_t>(n_ + 1);
+    }
     node_cfg_.initial_membership = *membership;
     node_cfg_.election_tick = 10;
     node_cfg_.heartbeat_tick = 1 + static_cast<unsigned>(rng_.below(2));
@@ -109,20 +123,23 @@ class Schedule {
     faults_.max_delay = delays[rng_.below(3)];
     net_.set_faults(faults_);
     checker_ = std::make_unique<InvariantChecker>(k_, w_);
-    members_.resize(n_);
-    for (unsigned i = 0; i < n_; ++i) {
+    members_.resize(ids.size());
+    for (unsigned i = 0; i < ids.size(); ++i) {
       members_[i].id = ids[i];
       members_[i].x = static_cast<uint8_t>(i + 1);
+      members_[i].voter = i < n_;
       start(members_[i]);
     }
-    log("cluster n=" + std::to_string(n_) + " k=" + std::to_string(k_) + " W=" + std::to_string(w_));
+    log("cluster n=" + std::to_string(n_) + " k=" + std::to_string(k_) + " W=" + std::to_string(w_) +
+        " learners=" + std::to_string(ids.size() - n_));
   }
 
   void start(SimMember& m) {
     m.rng = std::make_unique<testing::TestRandom>(rng_.next());
     Config c = node_cfg_;
     c.id = m.id;
-    auto node = Node::create(c, *m.storage, sharer_, *m.rng);
+    SecretSharer& sharer = production_ ? *production_ : static_cast<SecretSharer&>(sharer_);
+    auto node = Node::create(c, *m.storage, sharer, *m.rng);
     if (!node) {
       fail_if("node start failed: " + node.error().message);
       return;
@@ -274,14 +291,18 @@ class Schedule {
       }
     }
     crash(*l);
-    unsigned holders = 0;
+    unsigned holders = 0;  // any member's share helps rebuild; only voters count toward W
+    unsigned voter_holders = 0;
     for (SimMember& m : members_) {
       auto t = m.storage->term(id->index);
-      if (t && *t == id->term) ++holders;
+      if (t && *t == id->term) {
+        ++holders;
+        voter_holders += m.voter;
+      }
     }
     if (holders < k_) {
       ++counters_.leader_killed_below_k;
-    } else if (holders < w_) {
+    } else if (voter_holders < w_) {
       ++counters_.leader_killed_k_to_w;
     } else {
       ++counters_.leader_killed_at_w;
@@ -465,7 +486,7 @@ class Schedule {
       if (static_cast<bool>(m.node) == up) out.push_back(&m);
     return out;
   }
-  SimMemberView view(const SimMember& m) const { return SimMemberView{m.id, m.x, m.storage.get()}; }
+  SimMemberView view(const SimMember& m) const { return SimMemberView{m.id, m.x, m.storage.get(), m.voter}; }
   std::vector<SimMemberView> views() const {
     std::vector<SimMemberView> out;
     for (const SimMember& m : members_) out.push_back(view(m));
@@ -481,6 +502,7 @@ class Schedule {
   SimConfig cfg_;
   testing::TestRandom rng_;
   testing::ReferenceSecretSharer sharer_;
+  std::unique_ptr<SecretSharer> production_;
   Network net_;
   NetworkFaults faults_;
   Config node_cfg_;

@@ -13,9 +13,10 @@ namespace etsecd::raft::sim {
 
 struct SimConfig {
   uint64_t seed = 1;
-  unsigned members = 0;  // 0: 3, 5 or 7 chosen by the seed
-  unsigned steps = 200;  // faulty steps, followed by a healed phase that must make progress
-  bool trace = false;    // keep a readable event log (slow)
+  unsigned members = 0;           // 0: 3, 5 or 7 chosen by the seed
+  unsigned steps = 200;           // faulty steps, followed by a healed phase that must make progress
+  bool trace = false;             // keep a readable event log (slow)
+  bool production_codec = false;  // nodes use make_shamir_secret_sharer() (when built with it)
 };
 
 struct SimCounters {

@@ -629,8 +629,9 @@ struct Node::Impl {
       const uint64_t hint = m.reject_hint;
       const uint64_t j = log.find_conflict_by_term(hint, m.log_term);
       uint64_t lacks = std::min(m.index, hint + 1);
-      if (j < hint) lacks = std::min(lacks, j + 1);
-      if (j == hint && !log.match_term(hint, m.log_term)) lacks = std::min(lacks, hint);
+      const bool hint_term_known = m.log_term != 0 || hint == 0;  // 0: compacted on the member
+      if (hint_term_known && j < hint) lacks = std::min(lacks, j + 1);
+      if (hint_term_known && j == hint && !log.match_term(hint, m.log_term)) lacks = std::min(lacks, hint);
       pr.lacks_from = std::min(pr.lacks_from, std::max(lacks, pr.match + 1));
       if (pr.state == Progress::State::kProbe && pr.next - 1 != m.index) return;  // stale probe answer
       pr.next = std::max(pr.match + 1, std::min(m.index, j + 1));

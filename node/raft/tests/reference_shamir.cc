@@ -2,7 +2,9 @@
 
 namespace etsecd::raft::testing {
 
-uint8_t gf_mul(uint8_t a, uint8_t b) {
+namespace {
+
+uint8_t slow_mul(uint8_t a, uint8_t b) {
   uint8_t p = 0;
   for (int i = 0; i < 8; ++i) {
     if (b & 1) p ^= a;
@@ -14,11 +16,37 @@ uint8_t gf_mul(uint8_t a, uint8_t b) {
   return p;
 }
 
-uint8_t gf_inv(uint8_t a) {
-  uint8_t r = 1;
-  for (int i = 0; i < 254; ++i) r = gf_mul(r, a);  // a^254 = a^-1
-  return r;
+// Full multiplication and inverse tables, built once from the bitwise definition: the simulator
+// combines millions of shares, and speed here only matters for test run time.
+struct Tables {
+  uint8_t mul[256][256];
+  uint8_t inv[256];
+  uint32_t crc[256];
+  Tables() {
+    for (int a = 0; a < 256; ++a)
+      for (int b = 0; b < 256; ++b) mul[a][b] = slow_mul(static_cast<uint8_t>(a), static_cast<uint8_t>(b));
+    inv[0] = 0;
+    for (int a = 1; a < 256; ++a)
+      for (int b = 1; b < 256; ++b)
+        if (mul[a][b] == 1) inv[a] = static_cast<uint8_t>(b);
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+      crc[i] = c;
+    }
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
 }
+
+}  // namespace
+
+uint8_t gf_mul(uint8_t a, uint8_t b) { return tables().mul[a][b]; }
+
+uint8_t gf_inv(uint8_t a) { return tables().inv[a]; }
 
 std::vector<RefShare> ref_split(std::span<const uint8_t> secret, unsigned k, std::span<const uint8_t> xs,
                                 shamir::RandomSource& rng) {
@@ -46,18 +74,16 @@ Bytes ref_interpolate(std::span<const RefShare> shares, uint8_t at) {
       num = gf_mul(num, static_cast<uint8_t>(at ^ shares[m].x));
       den = gf_mul(den, static_cast<uint8_t>(shares[i].x ^ shares[m].x));
     }
-    const uint8_t l = gf_mul(num, gf_inv(den));
-    for (size_t j = 0; j < out.size(); ++j) out[j] ^= gf_mul(l, shares[i].y[j]);
+    const uint8_t* row = tables().mul[gf_mul(num, gf_inv(den))];
+    for (size_t j = 0; j < out.size(); ++j) out[j] ^= row[shares[i].y[j]];
   }
   return out;
 }
 
 uint32_t ref_crc32c(std::span<const uint8_t> bytes) {
+  const Tables& t = tables();
   uint32_t crc = 0xFFFFFFFFu;
-  for (uint8_t b : bytes) {
-    crc ^= b;
-    for (int i = 0; i < 8; ++i) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
-  }
+  for (uint8_t b : bytes) crc = (crc >> 8) ^ t.crc[(crc ^ b) & 0xFFu];
   return crc ^ 0xFFFFFFFFu;
 }
 
@@ -66,7 +92,7 @@ Bytes ref_encode(const RefShare& share, unsigned k) {
   const uint32_t n = static_cast<uint32_t>(share.y.size());
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(n >> (8 * i)));
   out.insert(out.end(), share.y.begin(), share.y.end());
-  const uint32_t crc = ref_crc32c(share.y);
+  const uint32_t crc = ref_crc32c(out);  // header and y
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(crc >> (8 * i)));
   return out;
 }
@@ -82,7 +108,7 @@ std::optional<RefDecoded> ref_decode(std::span<const uint8_t> b) {
   d.share.y.assign(b.begin() + 7, b.begin() + 7 + n);
   uint32_t crc = 0;
   for (int i = 0; i < 4; ++i) crc |= static_cast<uint32_t>(b[7 + n + i]) << (8 * i);
-  if (crc != ref_crc32c(d.share.y)) return std::nullopt;
+  if (crc != ref_crc32c(b.first(7 + n))) return std::nullopt;
   return d;
 }
 

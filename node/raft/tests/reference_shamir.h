@@ -1,8 +1,9 @@
 #pragma once
-// TEST REFERENCE ONLY: a deliberately simple, slow Shamir implementation over GF(2^8) (no tables, not
-// constant-time) with the same share encoding as etsecd/shamir/share_codec.h. It lets the core and the
-// simulator run before the production codec lands, and cross-checks it afterwards. Never link this
-// into a binary that handles real values.
+// TEST REFERENCE ONLY: a deliberately simple Shamir implementation over GF(2^8) (tables built from the
+// bitwise definition, not constant-time) with the same share encoding as etsecd/shamir/share_codec.h
+// (version 1: version, x, k, LE32 length, y, then LE32 CRC32C of everything before it).
+// It lets the core and the simulator run before the production codec lands, and cross-checks it
+// afterwards. Never link this into a binary that handles real values.
 
 #include <cstdint>
 #include <optional>

@@ -4,6 +4,7 @@
 //   ETSECD_SIM_LONG=1        long mode: 200000 schedules unless ETSECD_SIM_SCHEDULES says otherwise
 //   ETSECD_SIM_BASE_SEED=B   first seed (default 1)
 //   ETSECD_SIM_STEPS=T       faulty steps per schedule (default 200)
+//   ETSECD_SIM_CODEC=shamir  members use the production codec (the checker keeps the reference one)
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -38,6 +39,8 @@ TEST_CASE("simulator: every invariant holds under loss, reordering, partitions, 
     cfg.seed = base + i;
     cfg.steps = steps;
     cfg.trace = single;
+    const char* codec = std::getenv("ETSECD_SIM_CODEC");
+    cfg.production_codec = codec && std::string(codec) == "shamir";
     auto result = run_schedule(cfg);
     total.add(result.counters);
     if (!result.failure.empty()) {
