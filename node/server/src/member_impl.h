@@ -114,6 +114,7 @@ class MemberImpl final : public Member {
   void apply(const std::vector<raft::Entry>& entries);
   void retry_deferred();
   void expire_waiters();
+  void expire_deferred();
   void publish();
   void fail_all(const Error& error);
   [[noreturn]] void fatal(const std::string& what, const Error& error);

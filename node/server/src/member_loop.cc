@@ -81,7 +81,9 @@ void MemberImpl::propose(event::Propose& p) {
     if (metrics_.count) metrics_.count("proposals", 1);
     return;
   }
-  if (id.error().code == "raft.leader_recovering") {
+  if (id.error().code == "raft.leader_recovering" || id.error().code == "raft.too_many_inflight") {
+    // Resolving its log, or too many values not yet on k members: retried each loop until the deadline
+    // (backpressure instead of an error the client would have to interpret).
     deferred_proposals_.push_back(std::move(p));
     return;
   }
@@ -111,13 +113,36 @@ void MemberImpl::request_read(event::ReadIndex& r) {
 
 void MemberImpl::retry_deferred() {
   if (deferred_proposals_.empty() && deferred_reads_.empty()) return;
-  if (node_->status().recovering) return;
+  if (node_->status().recovering) {
+    expire_deferred();
+    return;
+  }
   auto proposals = std::move(deferred_proposals_);
   auto reads = std::move(deferred_reads_);
   deferred_proposals_.clear();
   deferred_reads_.clear();
   for (auto& p : proposals) propose(p);
   for (auto& r : reads) request_read(r);
+}
+
+void MemberImpl::expire_deferred() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = deferred_proposals_.begin(); it != deferred_proposals_.end();) {
+    if (now >= it->waiter->deadline) {
+      it->waiter->done.set_value(mvcc::make_error(kTimeout));
+      it = deferred_proposals_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = deferred_reads_.begin(); it != deferred_reads_.end();) {
+    if (now >= it->waiter->deadline) {
+      it->waiter->index.set_value(mvcc::make_error(kTimeout));
+      it = deferred_reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void MemberImpl::expire_waiters() {
