@@ -32,6 +32,7 @@ RUN --mount=type=cache,id=etsecd-ccache,target=/var/cache/ccache,sharing=locked 
       *) echo "VERSION=$VERSION does not match the tree's version $tree_version (CMakeLists.txt)" >&2; exit 1 ;; \
     esac; \
     export CCACHE_DIR=/var/cache/ccache CCACHE_MAXSIZE=2G; \
+    ccache --zero-stats >/dev/null; \
     cmake --preset release >/dev/null; \
     cmake --build --preset release -j "$JOBS" --target etsecd-node etsecd-operator; \
     ccache --show-stats | grep -E 'Hits|Misses|hit rate' || true; \
