@@ -23,7 +23,7 @@ RUN DEBIAN_FRONTEND=noninteractive /src/scripts/install-deps --build-only && rm 
 COPY . /src
 WORKDIR /src
 # ccache lives in a cache mount that outlives the build, so a rebuild after a source change recompiles
-# only what changed. The version pin is checked against the tree: labels never name another version.
+# only what changed; the build tree itself is dropped to keep the layer small. The version pin is checked against the tree: labels never name another version.
 RUN --mount=type=cache,id=etsecd-ccache,target=/var/cache/ccache,sharing=locked \
     set -eu; \
     tree_version=$(sed -nE 's/^project\(etsecd VERSION ([^ )]+).*/\1/p' CMakeLists.txt); \
@@ -42,7 +42,8 @@ RUN --mount=type=cache,id=etsecd-ccache,target=/var/cache/ccache,sharing=locked 
       objcopy --only-keep-debug "build/release/$bin" "/out/debug/$name.debug"; \
       objcopy --strip-debug --strip-unneeded --add-gnu-debuglink="/out/debug/$name.debug" \
         "build/release/$bin" "/out/$name"; \
-    done
+    done; \
+    rm -rf build
 # The Debian packages that hold the shared libraries each binary loads (ldd, then dpkg -S), so the
 # runtime images install exactly those and no -dev package or compiler.
 RUN set -eu; \
