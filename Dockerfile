@@ -13,17 +13,22 @@
 ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------
-# Build stage: the -dev packages (scripts/install-deps --build-only) and the two release binaries.
+# Build stage: the -dev packages (scripts/install-deps --build-only) and the release binaries named in
+# TARGETS (both by default; scripts/build-images passes only the one a runtime target needs).
 FROM ${BASE_IMAGE} AS build
-ARG JOBS=2
-ARG VERSION=0.1.0
-# The dependency layer depends on the installer alone, so source changes reuse it.
+# The dependency layer depends on the installer alone, so source changes reuse it (the build arguments
+# are declared after it for the same reason).
 COPY scripts/install-deps /src/scripts/install-deps
 RUN DEBIAN_FRONTEND=noninteractive /src/scripts/install-deps --build-only && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src
+ARG JOBS=2
+ARG VERSION=0.1.0
+ARG TARGETS="etsecd-node etsecd-operator"
 # ccache lives in a cache mount that outlives the build, so a rebuild after a source change recompiles
-# only what changed; the build tree itself is dropped to keep the layer small. The version pin is checked against the tree: labels never name another version.
+# only what changed; the build tree itself is dropped to keep the layer small. The version pin is
+# checked against the tree, so the labels never name another version. Debug symbols stay in this
+# stage (/out/debug), linked from the stripped binaries.
 RUN --mount=type=cache,id=etsecd-ccache,target=/var/cache/ccache,sharing=locked \
     set -eu; \
     tree_version=$(sed -nE 's/^project\(etsecd VERSION ([^ )]+).*/\1/p' CMakeLists.txt); \
@@ -31,23 +36,26 @@ RUN --mount=type=cache,id=etsecd-ccache,target=/var/cache/ccache,sharing=locked 
       "$tree_version"|"$tree_version"[-+]*) ;; \
       *) echo "VERSION=$VERSION does not match the tree's version $tree_version (CMakeLists.txt)" >&2; exit 1 ;; \
     esac; \
+    for t in $TARGETS; do \
+      case "$t" in etsecd-node|etsecd-operator) ;; *) echo "TARGETS: unknown binary '$t'" >&2; exit 1 ;; esac; \
+    done; \
     export CCACHE_DIR=/var/cache/ccache CCACHE_MAXSIZE=2G; \
     ccache --zero-stats >/dev/null; \
     cmake --preset release >/dev/null; \
-    cmake --build --preset release -j "$JOBS" --target etsecd-node etsecd-operator; \
-    ccache --show-stats | grep -E 'Hits|Misses|hit rate' || true; \
+    cmake --build --preset release -j "$JOBS" --target $TARGETS; \
+    ccache --show-stats | grep -E 'Hits|Misses' || true; \
     mkdir -p /out/debug; \
-    for bin in node/etsecd-node operator/etsecd-operator; do \
-      name=${bin#*/}; \
-      objcopy --only-keep-debug "build/release/$bin" "/out/debug/$name.debug"; \
-      objcopy --strip-debug --strip-unneeded --add-gnu-debuglink="/out/debug/$name.debug" \
-        "build/release/$bin" "/out/$name"; \
+    for t in $TARGETS; do \
+      bin=$(find build/release -type f -name "$t" -perm -u+x); \
+      [ "$(echo "$bin" | wc -l)" -eq 1 ] && [ -n "$bin" ] || { echo "$t: expected one binary, found '$bin'" >&2; exit 1; }; \
+      objcopy --only-keep-debug "$bin" "/out/debug/$t.debug"; \
+      objcopy --strip-debug --strip-unneeded --add-gnu-debuglink="/out/debug/$t.debug" "$bin" "/out/$t"; \
     done; \
     rm -rf build
 # The Debian packages that hold the shared libraries each binary loads (ldd, then dpkg -S), so the
 # runtime images install exactly those and no -dev package or compiler.
 RUN set -eu; \
-    for name in etsecd-node etsecd-operator; do \
+    for name in $TARGETS; do \
       ldd "/out/$name" >/tmp/ldd.txt; \
       if grep 'not found' /tmp/ldd.txt >&2; then echo "$name: unresolved libraries" >&2; exit 1; fi; \
       awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' /tmp/ldd.txt | sort -u >/tmp/libs.txt; \
