@@ -10,7 +10,7 @@
 #
 # BASE_IMAGE is the Debian bookworm image every stage starts from: the official slim image by default;
 # scripts/build-images passes a local one made with debootstrap where no registry is reachable.
-ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
+ARG BASE_IMAGE=debian:bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------
 # Build stage: the -dev packages (scripts/install-deps --build-only) and the release binaries named in
