@@ -22,6 +22,10 @@ function(etsecd_test name)
     set(ARG_TIMEOUT 300)
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  if("process" IN_LIST ARG_LABELS)
+    # Real processes bind real ports: never alongside another test that might want the same ones.
+    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+  endif()
 endfunction()
 
 # etsecd_fuzzer(NAME SOURCES... DEPS ... [SECONDS s] [SEEDS dir]): a libFuzzer target (fuzz preset) and a

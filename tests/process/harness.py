@@ -73,8 +73,9 @@ class Member:
         assert self.proc is None or self.proc.poll() is not None, f"{self.name} already running"
         self.dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ETSECD_")}
         self.proc = subprocess.Popen(self.args(**kw), stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         log.close()
 
     def kill(self, sig=signal.SIGKILL):
@@ -130,15 +131,19 @@ class Cluster:
         return ",".join(f"{m.name}={m.peer_url}" for m in self.members)
 
     def start(self, wait=True):
-        for m in self.members:
-            m.start()
-        if wait:
-            self.wait_ready()
+        try:
+            for m in self.members:
+                m.start()
+            if wait:
+                self.wait_ready()
+        except BaseException:
+            self.stop(signal.SIGKILL)  # never leave members behind a failed start
+            raise
         return self
 
-    def stop(self):
+    def stop(self, sig=signal.SIGTERM):
         for m in self.members:
-            m.kill(signal.SIGTERM)
+            m.kill(sig)
 
     def wait_ready(self, members=None, timeout=30):
         members = members or self.members
