@@ -5,14 +5,23 @@
 #include <functional>
 #include <vector>
 
+#include "etsecd/config/quorum.h"
+
 namespace etsecd::reconcile {
 
 using nlohmann::json;
 
-int default_commit_quorum(int members, int threshold) { return std::max(members / 2 + 1, threshold); }
+// The member binary's own rules (etsecd/config/quorum.h): the default W = ceil((n+k)/2) is the one that
+// keeps a just-committed value readable with W members up; the minimum is only allowed when asked for.
+int default_commit_quorum(int members, int threshold) {
+  return static_cast<int>(
+      quorum::default_commit_quorum(static_cast<uint32_t>(members), static_cast<uint32_t>(threshold)));
+}
 
 bool commit_quorum_allowed(int w, int members, int threshold) {
-  return w >= members / 2 + 1 && w >= threshold && w <= members;
+  return w > 0 && members > 0 && threshold > 0 &&
+         quorum::commit_quorum_valid(static_cast<uint32_t>(members), static_cast<uint32_t>(threshold),
+                                     static_cast<uint32_t>(w));
 }
 
 int effective_commit_quorum(const ClusterSpec& spec, int members) {

@@ -50,17 +50,17 @@ TEST_CASE("the CEL rules, checked again with the same messages") {
   CHECK(storage->storage_size == "1073741824");
 }
 
-TEST_CASE("commit quorum: a majority and never below k") {
-  CHECK(default_commit_quorum(5, 3) == 3);
-  CHECK(default_commit_quorum(5, 4) == 4);
-  CHECK(default_commit_quorum(7, 3) == 4);
+TEST_CASE("commit quorum: default ceil((n+k)/2), the member binary's default") {
+  CHECK(default_commit_quorum(5, 3) == 4);
+  CHECK(default_commit_quorum(5, 4) == 5);
+  CHECK(default_commit_quorum(7, 3) == 5);
   CHECK(default_commit_quorum(4, 2) == 3);
-  CHECK(default_commit_quorum(255, 200) == 200);
+  CHECK(default_commit_quorum(255, 200) == 228);
   ClusterSpec s;
   s.threshold = 3;
   s.commit_quorum = 5;
   CHECK(effective_commit_quorum(s, 5) == 5);
-  CHECK(effective_commit_quorum(s, 4) == 3);  // 5 is not legal for 4 voters: the default applies
+  CHECK(effective_commit_quorum(s, 4) == 4);  // 5 is not legal for 4 voters: the default applies
 }
 
 TEST_CASE("fault tolerance: writes n-W, reads after commit W-k, reads fully replicated n-k") {

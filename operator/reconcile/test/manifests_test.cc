@@ -102,7 +102,7 @@ TEST_CASE("member flags: initial cluster in ordinal order (share index = positio
   CHECK(has_arg(c, "--initial-cluster-token=ns/demo/uid-1"));
   CHECK(has_arg(c, "--name=$(POD_NAME)"));
   CHECK(has_arg(c, "--threshold=3"));
-  CHECK(has_arg(c, "--commit-quorum=3"));
+  CHECK(has_arg(c, "--commit-quorum=4"));
   CHECK(has_arg(c, "--client-cert-auth=true"));
   CHECK(has_arg(c, "--listen-peer-urls=https://$(POD_IP):2380"));
   CHECK(has_arg(c, "--listen-client-urls=https://$(POD_IP):2379"));
@@ -134,7 +134,7 @@ TEST_CASE("services and PDB") {
   CHECK_FALSE((*client)["spec"].contains("publishNotReadyAddresses"));
   const json* pdb = applied(plan, "PodDisruptionBudget");
   REQUIRE(pdb);
-  CHECK((*pdb)["spec"]["minAvailable"] == 4);  // W = max(7/2+1, 3)
+  CHECK((*pdb)["spec"]["minAvailable"] == 5);  // W = ceil((7+3)/2)
   CHECK((*pdb)["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == "etsecd");
 }
 

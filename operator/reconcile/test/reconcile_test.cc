@@ -102,8 +102,8 @@ TEST_CASE("status: members, leader, share indexes, commit quorum and fault toler
   CHECK(s["readyReplicas"] == 5);
   CHECK(s["leader"] == "demo-0");
   CHECK(s["threshold"] == 3);
-  CHECK(s["commitQuorum"] == 3);
-  CHECK(s["faultTolerance"] == json{{"writes", 2}, {"readsAfterCommit", 0}, {"readsFullyReplicated", 2}});
+  CHECK(s["commitQuorum"] == 4);
+  CHECK(s["faultTolerance"] == json{{"writes", 1}, {"readsAfterCommit", 1}, {"readsFullyReplicated", 2}});
   REQUIRE(s["members"].size() == 5);
   for (int i = 0; i < 5; ++i) {
     const json& m = s["members"][std::size_t(i)];
@@ -239,11 +239,11 @@ TEST_CASE("scale up adds one learner at a time and promotes it once Ready") {
   for (std::size_t i = 0; i < expected.size(); ++i) CHECK(changes[i].rfind(expected[i], 0) == 0);
   const json& s = w.status();
   CHECK(s["replicas"] == 7);
-  CHECK(s["commitQuorum"] == 4);
+  CHECK(s["commitQuorum"] == 5);
   CHECK(s["members"][5]["shareIndex"] == 6);
   CHECK(s["members"][6]["shareIndex"] == 7);
   CHECK((*w.observed.statefulset)["spec"]["replicas"] == 7);
-  CHECK(w.observed.pod_disruption_budget->at("spec").at("minAvailable") == 4);
+  CHECK(w.observed.pod_disruption_budget->at("spec").at("minAvailable") == 5);
   // Scaling never changes the pod template, so no member restarts.
   for (const std::string& c : changes) CHECK(c.find("delete Pod") == std::string::npos);
 }
