@@ -138,7 +138,7 @@ etcdctl_tls() {
       return 2
     fi
   done
-  local endpoints="${ETCDCTL_ENDPOINTS_OVERRIDE:-}"
+  local endpoints="${E2E_ETCD_ENDPOINTS:-}"
   if [[ -z "$endpoints" ]]; then
     local replicas i
     replicas="$(jp "$ns" "esc/$name" '{.spec.replicas}')"

@@ -68,7 +68,7 @@ out="$(etcdctl_tls "$NS" "$NAME" put /e2e/greeting "$value" 2>&1)" || fail "etcd
 [[ "$out" == OK ]] || fail "etcdctl put answered '$out'"
 # Read through every member on its own: each read gathers k shares from the cluster.
 for i in 0 1 2 3 4; do
-  got="$(ETCDCTL_ENDPOINTS_OVERRIDE="https://$NAME-$i.$NAME-peer.$NS.svc:2379" \
+  got="$(E2E_ETCD_ENDPOINTS="https://$NAME-$i.$NAME-peer.$NS.svc:2379" \
     etcdctl_tls "$NS" "$NAME" get /e2e/greeting --print-value-only 2>&1)" ||
     fail "etcdctl get through $NAME-$i failed: $got"
   [[ "$got" == "$value" ]] || fail "etcdctl get through $NAME-$i returned '$got', expected '$value'"
