@@ -11,8 +11,8 @@ Result<nlohmann::json> ClientListerWatcher::list(const ListOptions& options) {
   return client_.list(resource_, ns_, options);
 }
 
-Status ClientListerWatcher::watch(const WatchOptions& options, const std::function<bool(const WatchEvent&)>& on_event,
-                                  StopSignal& stop) {
+Status ClientListerWatcher::watch(const WatchOptions& options,
+                                  const std::function<bool(const WatchEvent&)>& on_event, StopSignal& stop) {
   return client_.watch(resource_, ns_, options, on_event, &stop);
 }
 
@@ -40,12 +40,14 @@ Result<ObservedLease> ClientLeaseStore::create(const LeaseRecord& record) {
   return observed_lease_from_json(*created);
 }
 
-Result<ObservedLease> ClientLeaseStore::update(const LeaseRecord& record, const std::string& resource_version) {
+Result<ObservedLease> ClientLeaseStore::update(const LeaseRecord& record,
+                                               const std::string& resource_version) {
   // A PUT carrying the resourceVersion we read: the API server refuses it (409) if anyone wrote since.
-  nlohmann::json lease = {{"apiVersion", "coordination.k8s.io/v1"},
-                          {"kind", "Lease"},
-                          {"metadata", {{"name", name_}, {"namespace", ns_}, {"resourceVersion", resource_version}}},
-                          {"spec", lease_spec_json(record)}};
+  nlohmann::json lease = {
+      {"apiVersion", "coordination.k8s.io/v1"},
+      {"kind", "Lease"},
+      {"metadata", {{"name", name_}, {"namespace", ns_}, {"resourceVersion", resource_version}}},
+      {"spec", lease_spec_json(record)}};
   Result<nlohmann::json> updated = client_.replace(resources::leases(), ns_, lease);
   if (!updated) return updated.error();
   return observed_lease_from_json(*updated);

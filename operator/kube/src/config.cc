@@ -50,8 +50,8 @@ struct Merged {
   std::map<std::string, Entry> clusters, users, contexts;
 };
 
-Status merge_list(const YAML::Node& root, const char* list_key, const char* body_key, const std::string& base_dir,
-                  std::map<std::string, Entry>& into) {
+Status merge_list(const YAML::Node& root, const char* list_key, const char* body_key,
+                  const std::string& base_dir, std::map<std::string, Entry>& into) {
   YAML::Node list = root[list_key];
   if (!list) return Status::Ok();
   if (!list.IsSequence()) return config_error(std::string("kubeconfig: \"") + list_key + "\" is not a list");
@@ -62,8 +62,8 @@ Status merge_list(const YAML::Node& root, const char* list_key, const char* body
     std::string name = item["name"].as<std::string>();
     YAML::Node body = item[body_key];
     if (!body || !body.IsMap()) {
-      return config_error(std::string("kubeconfig: ") + list_key + " entry \"" + name + "\" has no \"" + body_key +
-                          "\" map");
+      return config_error(std::string("kubeconfig: ") + list_key + " entry \"" + name + "\" has no \"" +
+                          body_key + "\" map");
     }
     into.emplace(name, Entry{body, base_dir});  // the first definition wins, as in kubectl
   }
@@ -104,7 +104,8 @@ Result<std::string> pem_field(const Entry& entry, const std::string& key, const 
   std::string data = scalar(entry.body, (key + "-data").c_str());
   if (!data.empty()) {
     Result<std::string> decoded = base64_decode(data);
-    if (!decoded) return config_error("kubeconfig: " + key + "-data of " + what + ": " + decoded.error().message);
+    if (!decoded)
+      return config_error("kubeconfig: " + key + "-data of " + what + ": " + decoded.error().message);
     return *decoded;
   }
   std::string path = scalar(entry.body, key.c_str());
@@ -116,7 +117,8 @@ Result<Config> build(const Merged& merged, const std::string& requested_context,
   std::string context_name = requested_context.empty() ? merged.current_context : requested_context;
   if (context_name.empty()) return config_error("kubeconfig " + origin + " has no current-context");
   auto ctx = merged.contexts.find(context_name);
-  if (ctx == merged.contexts.end()) return config_error("kubeconfig context \"" + context_name + "\" not found");
+  if (ctx == merged.contexts.end())
+    return config_error("kubeconfig context \"" + context_name + "\" not found");
   std::string cluster_name = scalar(ctx->second.body, "cluster");
   std::string user_name = scalar(ctx->second.body, "user");
   auto cluster = merged.clusters.find(cluster_name);
@@ -161,13 +163,15 @@ Result<Config> build(const Merged& merged, const std::string& requested_context,
   }
   config.bearer_token = scalar(u, "token");
   std::string token_file = scalar(u, "tokenFile");
-  if (config.bearer_token.empty() && !token_file.empty()) config.token_file = resolve(token_file, user->second.base_dir);
+  if (config.bearer_token.empty() && !token_file.empty())
+    config.token_file = resolve(token_file, user->second.base_dir);
   Result<std::string> cert = pem_field(user->second, "client-certificate", "user " + user_name);
   if (!cert) return cert.error();
   Result<std::string> key = pem_field(user->second, "client-key", "user " + user_name);
   if (!key) return key.error();
   if (cert->empty() != key->empty()) {
-    return config_error("kubeconfig user \"" + user_name + "\" has a client certificate without its key or the reverse");
+    return config_error("kubeconfig user \"" + user_name +
+                        "\" has a client certificate without its key or the reverse");
   }
   config.client_cert_pem = *cert;
   config.client_key_pem = *key;
@@ -223,7 +227,8 @@ Result<Config> in_cluster_config(const EnvLookup& env, const std::string& servic
   std::optional<std::string> host = env("KUBERNETES_SERVICE_HOST");
   std::optional<std::string> port = env("KUBERNETES_SERVICE_PORT");
   if (!host || host->empty() || !port || port->empty()) {
-    return config_error("not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
+    return config_error(
+        "not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
   }
   Config config;
   config.source = "in-cluster";
@@ -233,7 +238,8 @@ Result<Config> in_cluster_config(const EnvLookup& env, const std::string& servic
   Result<std::string> token = read_file(config.token_file, "service account token");
   if (!token) return token.error();
   if (trim(*token).empty()) return config_error("service account token " + config.token_file + " is empty");
-  Result<std::string> ca = read_file((fs::path(service_account_dir) / "ca.crt").string(), "service account CA");
+  Result<std::string> ca =
+      read_file((fs::path(service_account_dir) / "ca.crt").string(), "service account CA");
   if (!ca) return ca.error();
   config.ca_pem = *ca;
   Result<std::string> ns = read_file((fs::path(service_account_dir) / "namespace").string(), "namespace");
@@ -280,7 +286,8 @@ Result<Config> load_default_config(const EnvLookup& env, const std::string& serv
   if (kubeconfig && !kubeconfig->empty()) return kubeconfig_from_files(*kubeconfig);
   std::optional<std::string> home = env("HOME");
   if (home && !home->empty()) return kubeconfig_from_files((fs::path(*home) / ".kube" / "config").string());
-  return config_error("no Kubernetes configuration: not in a cluster, and neither KUBECONFIG nor HOME is set");
+  return config_error(
+      "no Kubernetes configuration: not in a cluster, and neither KUBECONFIG nor HOME is set");
 }
 
 }  // namespace etsecd::kube

@@ -43,16 +43,26 @@ ErrorKind kind_from_reason(std::string_view reason) {
 
 ErrorKind kind_from_http(int status) {
   switch (status) {
-    case 400: return ErrorKind::kBadRequest;
-    case 401: return ErrorKind::kUnauthorized;
-    case 403: return ErrorKind::kForbidden;
-    case 404: return ErrorKind::kNotFound;
-    case 409: return ErrorKind::kConflict;
-    case 410: return ErrorKind::kGone;
-    case 422: return ErrorKind::kInvalid;
-    case 429: return ErrorKind::kTooManyRequests;
-    case 504: return ErrorKind::kTimeout;
-    default: return status >= 500 ? ErrorKind::kServerError : ErrorKind::kOther;
+    case 400:
+      return ErrorKind::kBadRequest;
+    case 401:
+      return ErrorKind::kUnauthorized;
+    case 403:
+      return ErrorKind::kForbidden;
+    case 404:
+      return ErrorKind::kNotFound;
+    case 409:
+      return ErrorKind::kConflict;
+    case 410:
+      return ErrorKind::kGone;
+    case 422:
+      return ErrorKind::kInvalid;
+    case 429:
+      return ErrorKind::kTooManyRequests;
+    case 504:
+      return ErrorKind::kTimeout;
+    default:
+      return status >= 500 ? ErrorKind::kServerError : ErrorKind::kOther;
   }
 }
 
@@ -123,7 +133,8 @@ Error make_kube_error(ErrorKind kind, std::string message) {
 
 Error error_from_response(int http_status, std::string_view body) {
   nlohmann::json status = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (status.is_object() && status.value("kind", "") == "Status") return from_status_json(http_status, status);
+  if (status.is_object() && status.value("kind", "") == "Status")
+    return from_status_json(http_status, status);
   ErrorKind kind = kind_from_http(http_status);
   std::string text = short_text(body);
   if (text.find("too old resource version") != std::string::npos) kind = ErrorKind::kGone;
@@ -132,7 +143,8 @@ Error error_from_response(int http_status, std::string_view body) {
 
 Error error_from_status_object(std::string_view status_json) {
   nlohmann::json status = nlohmann::json::parse(status_json, nullptr, false);
-  if (!status.is_object()) return make_kube_error(ErrorKind::kDecode, "watch ERROR event without a Status object");
+  if (!status.is_object())
+    return make_kube_error(ErrorKind::kDecode, "watch ERROR event without a Status object");
   return from_status_json(0, status);
 }
 

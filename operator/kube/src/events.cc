@@ -49,9 +49,9 @@ EventRecorder::EventRecorder(EventSink& sink, std::string component, std::string
       clock_(clock),
       cache_size_(cache_size == 0 ? 1 : cache_size) {}
 
-nlohmann::json EventRecorder::new_event(const ObjectReference& involved, EventType type, const std::string& reason,
-                                        const std::string& message, const std::string& name,
-                                        const std::string& now) const {
+nlohmann::json EventRecorder::new_event(const ObjectReference& involved, EventType type,
+                                        const std::string& reason, const std::string& message,
+                                        const std::string& name, const std::string& now) const {
   std::string ns = involved.namespace_.empty() ? "default" : involved.namespace_;
   nlohmann::json source = {{"component", component_}};
   if (!instance_.empty()) source["host"] = instance_;
@@ -93,8 +93,9 @@ Status EventRecorder::record(const ObjectReference& involved, EventType type, co
   if (reason.empty()) return make_kube_error(ErrorKind::kBadRequest, "an event needs a reason");
   auto wall = clock_.wall_now();
   std::string now = format_time(wall);
-  std::string key = involved.kind + "\x1f" + involved.namespace_ + "\x1f" + involved.name + "\x1f" + involved.uid +
-                    "\x1f" + (type == EventType::kWarning ? "W" : "N") + "\x1f" + reason + "\x1f" + cut(message);
+  std::string key = involved.kind + "\x1f" + involved.namespace_ + "\x1f" + involved.name + "\x1f" +
+                    involved.uid + "\x1f" + (type == EventType::kWarning ? "W" : "N") + "\x1f" + reason +
+                    "\x1f" + cut(message);
 
   // The lock is held across the API call so that two threads repeating one event cannot both create it.
   std::lock_guard lock(mu_);

@@ -1,15 +1,14 @@
 // The only translation unit that sees cpprestsdk (and through it Boost.Asio): HTTP(S) transport for
 // Client. Everything above the wire (URLs, bodies, error mapping, watch decoding) lives in pure files.
 
+#include <cpprest/http_client.h>
+#include <cpprest/streams.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <boost/asio/ssl.hpp>
-#include <cpprest/http_client.h>
-#include <cpprest/streams.h>
-
 #include <memory>
 #include <optional>
 
@@ -90,7 +89,8 @@ void configure_tls(boost::asio::ssl::context& context, const Config& config) {
 Error transport_error(const std::exception& e) {
   std::string what = e.what();
   if (const auto* he = dynamic_cast<const http::http_exception*>(&e)) {
-    if (he->error_code() == std::errc::timed_out) return make_kube_error(ErrorKind::kTimeout, "request timed out: " + what);
+    if (he->error_code() == std::errc::timed_out)
+      return make_kube_error(ErrorKind::kTimeout, "request timed out: " + what);
   }
   return make_kube_error(ErrorKind::kTransport, "HTTP transport error: " + what);
 }
@@ -165,8 +165,8 @@ Result<std::unique_ptr<Client>> Client::create(Config config, ClientOptions opti
     if (!first) return first.error();
   }
   try {
-    impl->http = std::make_unique<http_client_ns::http_client>(web::uri(impl->config.server),
-                                                               impl->http_config(impl->options.request_timeout));
+    impl->http = std::make_unique<http_client_ns::http_client>(
+        web::uri(impl->config.server), impl->http_config(impl->options.request_timeout));
   } catch (const std::exception& e) {
     return config_error("cannot use API server URL \"" + impl->config.server + "\": " + e.what());
   }
@@ -192,7 +192,8 @@ Result<nlohmann::json> Client::execute(const Request& request) {
   if (body.empty()) return nlohmann::json();
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    return make_kube_error(ErrorKind::kDecode, request.method + " " + request.path + ": response is not JSON");
+    return make_kube_error(ErrorKind::kDecode,
+                           request.method + " " + request.path + ": response is not JSON");
   }
   return parsed;
 }
@@ -221,7 +222,8 @@ Result<nlohmann::json> Client::list_all(const Resource& r, std::string_view ns, 
       Result<nlohmann::json> page = list(r, ns, page_options);
       if (!page) {
         // The continue token expired mid-way: like client-go's pager, fall back to one unpaged list.
-        if (error_kind(page.error()) == ErrorKind::kGone && !page_options.continue_token.empty() && !fell_back) {
+        if (error_kind(page.error()) == ErrorKind::kGone && !page_options.continue_token.empty() &&
+            !fell_back) {
           fell_back = true;
           options.limit = 0;
           options.continue_token.clear();
@@ -261,8 +263,8 @@ Result<nlohmann::json> Client::replace(const Resource& r, std::string_view ns, c
   return execute(*request);
 }
 
-Result<nlohmann::json> Client::update_status(const Resource& r, std::string_view ns, const nlohmann::json& object,
-                                             const WriteOptions& options) {
+Result<nlohmann::json> Client::update_status(const Resource& r, std::string_view ns,
+                                             const nlohmann::json& object, const WriteOptions& options) {
   Result<Request> request = replace_request(r, ns, object, options, "status");
   if (!request) return request.error();
   return execute(*request);
@@ -286,15 +288,17 @@ Result<nlohmann::json> Client::apply(const Resource& r, std::string_view ns, con
   return execute(*request);
 }
 
-Result<nlohmann::json> Client::patch(const Resource& r, std::string_view ns, std::string_view name, PatchType type,
-                                     const nlohmann::json& patch, const PatchOptions& options) {
+Result<nlohmann::json> Client::patch(const Resource& r, std::string_view ns, std::string_view name,
+                                     PatchType type, const nlohmann::json& patch,
+                                     const PatchOptions& options) {
   Result<Request> request = patch_request(r, ns, name, type, patch, options);
   if (!request) return request.error();
   return execute(*request);
 }
 
 Result<nlohmann::json> Client::patch_status(const Resource& r, std::string_view ns, std::string_view name,
-                                            PatchType type, const nlohmann::json& patch, PatchOptions options) {
+                                            PatchType type, const nlohmann::json& patch,
+                                            PatchOptions options) {
   options.subresource = "status";
   return this->patch(r, ns, name, type, patch, options);
 }
@@ -307,7 +311,8 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
   auto timeout = std::chrono::seconds(options.timeout_seconds > 0 ? options.timeout_seconds + 30 : 3600);
   std::unique_ptr<http_client_ns::http_client> client;
   try {
-    client = std::make_unique<http_client_ns::http_client>(web::uri(impl_->config.server), impl_->http_config(timeout));
+    client = std::make_unique<http_client_ns::http_client>(web::uri(impl_->config.server),
+                                                           impl_->http_config(timeout));
   } catch (const std::exception& e) {
     return transport_error(e);
   }
@@ -323,7 +328,14 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
   } unregister{stop, registration};
   auto cancelled = [&] { return make_kube_error(ErrorKind::kCancelled, "watch stopped"); };
 
+  // Leaving early (on_event said stop, an ERROR event, a decode error) must drop the connection rather
+  // than leave the server streaming into it.
+  struct CancelOnExit {
+    pplx::cancellation_token_source& source;
+    ~CancelOnExit() { source.cancel(); }
+  };
   Result<http::http_response> response = impl_->send(*client, *request, cancel.get_token());
+  CancelOnExit cancel_on_exit{cancel};
   if (!response) return response.error();
   if (response->status_code() != http::status_codes::OK) {
     std::string body;
@@ -339,7 +351,8 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
     for (auto& event : events) {
       if (!event) return Status(event.error());
       if (!on_event(*event)) return Status::Ok();
-      if (event->type == WatchEventType::kError) return Status(error_from_status_object(event->object.dump()));
+      if (event->type == WatchEventType::kError)
+        return Status(error_from_status_object(event->object.dump()));
     }
     return std::nullopt;
   };

@@ -13,7 +13,8 @@ void fill_type(nlohmann::json& item, const nlohmann::json& list) {
   if (!item.contains("apiVersion") && list.contains("apiVersion")) item["apiVersion"] = list["apiVersion"];
   if (!item.contains("kind") && list.contains("kind") && list["kind"].is_string()) {
     std::string kind = list["kind"].get<std::string>();
-    if (kind.size() > 4 && kind.compare(kind.size() - 4, 4, "List") == 0) item["kind"] = kind.substr(0, kind.size() - 4);
+    if (kind.size() > 4 && kind.compare(kind.size() - 4, 4, "List") == 0)
+      item["kind"] = kind.substr(0, kind.size() - 4);
   }
 }
 
@@ -88,7 +89,8 @@ Status Informer::list_into_cache(StopSignal& stop, std::string* resource_version
       std::string key = object_key(item);
       if (!key.empty()) fresh[key] = std::move(item);
     }
-    const nlohmann::json& metadata = page->contains("metadata") ? (*page)["metadata"] : nlohmann::json::object();
+    const nlohmann::json& metadata =
+        page->contains("metadata") ? (*page)["metadata"] : nlohmann::json::object();
     // Every page of one paginated list is served from the first page's snapshot.
     if (snapshot_rv.empty()) snapshot_rv = metadata.value("resourceVersion", "");
     options.continue_token = metadata.value("continue", "");
@@ -205,7 +207,8 @@ int Informer::relists() const {
 std::optional<std::string> controller_owner_key(const nlohmann::json& object, const std::string& owner_kind) {
   if (!object.is_object() || !object.contains("metadata")) return std::nullopt;
   const auto& metadata = object["metadata"];
-  if (!metadata.is_object() || !metadata.contains("ownerReferences") || !metadata["ownerReferences"].is_array()) {
+  if (!metadata.is_object() || !metadata.contains("ownerReferences") ||
+      !metadata["ownerReferences"].is_array()) {
     return std::nullopt;
   }
   std::string ns = metadata.value("namespace", "");

@@ -43,8 +43,10 @@ Result<ObservedLease> observed_lease_from_json(const nlohmann::json& lease) {
 }
 
 Status validate(const LeaderElectionConfig& config) {
-  if (config.identity.empty()) return make_kube_error(ErrorKind::kConfig, "leader election needs an identity");
-  if (config.retry_period.count() <= 0) return make_kube_error(ErrorKind::kConfig, "retry period must be positive");
+  if (config.identity.empty())
+    return make_kube_error(ErrorKind::kConfig, "leader election needs an identity");
+  if (config.retry_period.count() <= 0)
+    return make_kube_error(ErrorKind::kConfig, "retry period must be positive");
   if (config.lease_duration <= config.renew_deadline) {
     return make_kube_error(ErrorKind::kConfig, "lease duration must be greater than the renew deadline");
   }
@@ -99,7 +101,8 @@ bool LeaderElector::try_acquire_or_renew() {
     std::lock_guard lock(mu_);
     // Expiry is judged by how long *we* have seen this exact record unchanged, never by the
     // timestamps inside it, so clock skew between replicas does not matter.
-    if (!observed_ || observed_->record != current.record || observed_->resource_version != current.resource_version) {
+    if (!observed_ || observed_->record != current.record ||
+        observed_->resource_version != current.resource_version) {
       observed_ = current;
       observed_at_ = clock_.now();
     }
@@ -109,7 +112,8 @@ bool LeaderElector::try_acquire_or_renew() {
   }
   const bool ours = current.record.holder_identity == config_.identity;
   if (!ours && !current.record.holder_identity.empty()) {
-    int seconds = current.record.lease_duration_seconds > 0 ? current.record.lease_duration_seconds : duration_s;
+    int seconds =
+        current.record.lease_duration_seconds > 0 ? current.record.lease_duration_seconds : duration_s;
     if (clock_.now() < observed_at + std::chrono::seconds(seconds)) {
       std::lock_guard lock(mu_);
       last_error_.reset();

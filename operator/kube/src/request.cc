@@ -30,12 +30,13 @@ Result<std::string> resolve_namespace(const Resource& r, std::string_view ns, co
     own = object["metadata"].value("namespace", "");
   }
   if (!ns.empty() && !own.empty() && own != ns) {
-    return make_kube_error(ErrorKind::kBadRequest, "object namespace \"" + own +
-                                                       "\" does not match the request namespace \"" +
-                                                       std::string(ns) + "\"");
+    return make_kube_error(
+        ErrorKind::kBadRequest,
+        "object namespace \"" + own + "\" does not match the request namespace \"" + std::string(ns) + "\"");
   }
   std::string chosen = ns.empty() ? own : std::string(ns);
-  if (chosen.empty()) return make_kube_error(ErrorKind::kBadRequest, r.kind + " is namespaced: namespace missing");
+  if (chosen.empty())
+    return make_kube_error(ErrorKind::kBadRequest, r.kind + " is namespaced: namespace missing");
   return chosen;
 }
 
@@ -62,8 +63,8 @@ std::string percent_encode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (unsigned char c : text) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~';
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out += static_cast<char>(c);
     } else {
@@ -131,7 +132,8 @@ Result<Request> list_request(const Resource& r, std::string_view ns, const ListO
   Request request{"GET", *path, {}, "", "", false};
   if (!options.label_selector.empty()) request.query.emplace_back("labelSelector", options.label_selector);
   if (!options.field_selector.empty()) request.query.emplace_back("fieldSelector", options.field_selector);
-  if (!options.resource_version.empty()) request.query.emplace_back("resourceVersion", options.resource_version);
+  if (!options.resource_version.empty())
+    request.query.emplace_back("resourceVersion", options.resource_version);
   if (!options.resource_version_match.empty()) {
     request.query.emplace_back("resourceVersionMatch", options.resource_version_match);
   }
@@ -146,10 +148,12 @@ Result<Request> watch_request(const Resource& r, std::string_view ns, const Watc
   if (!path) return path.error();
   Request request{"GET", *path, {{"watch", "true"}}, "", "", true};
   if (options.allow_bookmarks) request.query.emplace_back("allowWatchBookmarks", "true");
-  if (!options.resource_version.empty()) request.query.emplace_back("resourceVersion", options.resource_version);
+  if (!options.resource_version.empty())
+    request.query.emplace_back("resourceVersion", options.resource_version);
   if (!options.label_selector.empty()) request.query.emplace_back("labelSelector", options.label_selector);
   if (!options.field_selector.empty()) request.query.emplace_back("fieldSelector", options.field_selector);
-  if (options.timeout_seconds < 0) return make_kube_error(ErrorKind::kBadRequest, "watch timeout must not be negative");
+  if (options.timeout_seconds < 0)
+    return make_kube_error(ErrorKind::kBadRequest, "watch timeout must not be negative");
   if (options.timeout_seconds > 0) {
     request.query.emplace_back("timeoutSeconds", std::to_string(options.timeout_seconds));
   }
@@ -211,14 +215,15 @@ Result<Request> apply_request(const Resource& r, std::string_view ns, std::strin
     return make_kube_error(ErrorKind::kBadRequest, "server-side apply needs a field manager");
   }
   if (!object.is_object() || !object.contains("apiVersion") || !object.contains("kind")) {
-    return make_kube_error(ErrorKind::kBadRequest, "server-side apply needs an object with apiVersion and kind");
+    return make_kube_error(ErrorKind::kBadRequest,
+                           "server-side apply needs an object with apiVersion and kind");
   }
   Result<std::string> own_name = object_name(object);
   if (!own_name) return own_name.error();
   if (*own_name != name) {
-    return make_kube_error(ErrorKind::kBadRequest, "object name \"" + *own_name +
-                                                       "\" does not match the request name \"" +
-                                                       std::string(name) + "\"");
+    return make_kube_error(
+        ErrorKind::kBadRequest,
+        "object name \"" + *own_name + "\" does not match the request name \"" + std::string(name) + "\"");
   }
   Result<std::string> chosen = resolve_namespace(r, ns, object);
   if (!chosen) return chosen.error();
@@ -240,7 +245,8 @@ Result<Request> patch_request(const Resource& r, std::string_view ns, std::strin
   switch (type) {
     case PatchType::kMerge:
       content_type = "application/merge-patch+json";
-      if (!patch.is_object()) return make_kube_error(ErrorKind::kBadRequest, "a merge patch is a JSON object");
+      if (!patch.is_object())
+        return make_kube_error(ErrorKind::kBadRequest, "a merge patch is a JSON object");
       break;
     case PatchType::kStrategicMerge:
       content_type = "application/strategic-merge-patch+json";
@@ -250,7 +256,8 @@ Result<Request> patch_request(const Resource& r, std::string_view ns, std::strin
       break;
     case PatchType::kJson:
       content_type = "application/json-patch+json";
-      if (!patch.is_array()) return make_kube_error(ErrorKind::kBadRequest, "a JSON patch is an array of operations");
+      if (!patch.is_array())
+        return make_kube_error(ErrorKind::kBadRequest, "a JSON patch is an array of operations");
       break;
   }
   Request request{"PATCH", *path, {}, content_type, patch.dump(), false};

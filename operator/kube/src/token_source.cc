@@ -18,7 +18,8 @@ Result<std::string> FileTokenSource::token() {
   std::ostringstream text;
   if (in) text << in.rdbuf();
   std::string token = text.str();
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+    token.pop_back();
   if (!in || token.empty()) {
     // The kubelet replaces the file atomically, but a briefly missing file must not drop a good token.
     if (have_token_) return token_;

@@ -13,7 +13,7 @@ void WorkQueue::add(const std::string& key) {
 }
 
 void WorkQueue::add_locked(const std::string& key) {
-  if (!dirty_.insert(key).second) return;  // already queued: de-duplicated
+  if (!dirty_.insert(key).second) return;   // already queued: de-duplicated
   if (processing_.count(key) != 0) return;  // done() requeues it
   queue_.push_back(key);
   cv_.notify_one();
@@ -82,9 +82,7 @@ std::optional<std::string> WorkQueue::pop_locked() {
   return key;
 }
 
-std::optional<std::string> WorkQueue::get() {
-  return get_for(std::chrono::steady_clock::duration::max());
-}
+std::optional<std::string> WorkQueue::get() { return get_for(std::chrono::steady_clock::duration::max()); }
 
 std::optional<std::string> WorkQueue::get_for(std::chrono::steady_clock::duration timeout) {
   std::unique_lock lock(mu_);

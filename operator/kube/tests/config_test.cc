@@ -66,7 +66,8 @@ clusters:
 - name: local
   cluster:
     server: https://127.0.0.1:6443/
-    certificate-authority-data: )J") + kCaB64 + R"J(
+    certificate-authority-data: )J") +
+                     kCaB64 + R"J(
 - name: other
   cluster:
     server: https://10.0.0.1
@@ -143,7 +144,8 @@ TEST_CASE("kubeconfig client certificate data, tokenFile and insecure flag") {
 clusters: [{name: c, cluster: {server: "https://h:1", insecure-skip-tls-verify: true}}]
 contexts: [{name: x, context: {cluster: c, user: u}}]
 users: [{name: u, user: {client-certificate-data: Q0VSVA==, client-key-data: S0VZ, tokenFile: tok}}]
-)J", "/base");
+)J",
+                                "/base");
   REQUIRE(c.ok());
   CHECK(c->insecure_skip_tls_verify);
   CHECK(c->client_cert_pem == "CERT");
@@ -159,8 +161,9 @@ TEST_CASE("kubeconfig errors are clear") {
     INFO(c.error().message);
     CHECK(c.error().message.find(needle) != std::string::npos);
   };
-  const std::string head = "current-context: x\nclusters: [{name: c, cluster: {server: 'https://h'}}]\n"
-                           "contexts: [{name: x, context: {cluster: c, user: u}}]\n";
+  const std::string head =
+      "current-context: x\nclusters: [{name: c, cluster: {server: 'https://h'}}]\n"
+      "contexts: [{name: x, context: {cluster: c, user: u}}]\n";
   check_error(head + "users: [{name: u, user: {exec: {command: aws}}}]\n", "exec");
   check_error(head + "users: [{name: u, user: {client-certificate-data: Q0VSVA==}}]\n", "without its key");
   check_error(head + "users: [{name: u, user: {client-key-data: '!!'}}]\n", "base64");
@@ -169,16 +172,19 @@ TEST_CASE("kubeconfig errors are clear") {
   check_error("clusters: [", "not valid YAML");
   check_error("- a\n- b\n", "not a YAML map");
   check_error("current-context: x\ncontexts: [{name: x, context: {cluster: nope}}]\n", "names cluster");
-  check_error("current-context: x\nclusters: [{name: c, cluster: {server: 'ftp://h'}}]\n"
-              "contexts: [{name: x, context: {cluster: c}}]\n", "not an http(s) URL");
+  check_error(
+      "current-context: x\nclusters: [{name: c, cluster: {server: 'ftp://h'}}]\n"
+      "contexts: [{name: x, context: {cluster: c}}]\n",
+      "not an http(s) URL");
   check_error("clusters: []\n", "no current-context");
 }
 
 TEST_CASE("KUBECONFIG lists merge: first definition wins, missing files skipped") {
   TempDir dir;
   std::string a = dir.write("a", "current-context: one\ncontexts: [{name: one, context: {cluster: c}}]\n");
-  std::string b = dir.write("b", "current-context: two\nclusters: [{name: c, cluster: {server: 'https://b:1'}}]\n"
-                                 "contexts: [{name: one, context: {cluster: nope}}]\n");
+  std::string b = dir.write("b",
+                            "current-context: two\nclusters: [{name: c, cluster: {server: 'https://b:1'}}]\n"
+                            "contexts: [{name: one, context: {cluster: nope}}]\n");
   auto c = kubeconfig_from_files(a + ":" + (dir.path / "missing").string() + ":" + b);
   REQUIRE(c.ok());
   CHECK(c->server == "https://b:1");
@@ -190,8 +196,9 @@ TEST_CASE("in-cluster config from the service account") {
   dir.write("token", "tok-1\n");
   dir.write("ca.crt", kCaPem);
   dir.write("namespace", "etsecd-system");
-  auto c = in_cluster_config(env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
-                             dir.path.string());
+  auto c = in_cluster_config(
+      env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
+      dir.path.string());
   REQUIRE(c.ok());
   CHECK(c->server == "https://10.96.0.1:443");
   CHECK(c->ca_pem == kCaPem);
@@ -199,8 +206,9 @@ TEST_CASE("in-cluster config from the service account") {
   CHECK(c->bearer_token.empty());
   CHECK(c->default_namespace == "etsecd-system");
 
-  auto v6 = in_cluster_config(env_of({{"KUBERNETES_SERVICE_HOST", "fd00::1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
-                              dir.path.string());
+  auto v6 =
+      in_cluster_config(env_of({{"KUBERNETES_SERVICE_HOST", "fd00::1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
+                        dir.path.string());
   CHECK(v6->server == "https://[fd00::1]:443");
 
   CHECK_FALSE(in_cluster_config(env_of({}), dir.path.string()).ok());
@@ -212,19 +220,22 @@ TEST_CASE("in-cluster config from the service account") {
 
 TEST_CASE("default config: in-cluster first, then KUBECONFIG, then HOME") {
   TempDir dir;
-  std::string kc = dir.write("kc", "current-context: x\nclusters: [{name: c, cluster: {server: 'https://kc'}}]\n"
-                                   "contexts: [{name: x, context: {cluster: c}}]\n");
-  dir.write("home/.kube/config", "current-context: x\nclusters: [{name: c, cluster: {server: 'https://home'}}]\n"
-                                 "contexts: [{name: x, context: {cluster: c}}]\n");
+  std::string kc = dir.write("kc",
+                             "current-context: x\nclusters: [{name: c, cluster: {server: 'https://kc'}}]\n"
+                             "contexts: [{name: x, context: {cluster: c}}]\n");
+  dir.write("home/.kube/config",
+            "current-context: x\nclusters: [{name: c, cluster: {server: 'https://home'}}]\n"
+            "contexts: [{name: x, context: {cluster: c}}]\n");
   std::string sa = (dir.path / "sa").string();
   CHECK(load_default_config(env_of({{"KUBECONFIG", kc}}), sa)->server == "https://kc");
   CHECK(load_default_config(env_of({{"HOME", (dir.path / "home").string()}}), sa)->server == "https://home");
   dir.write("sa/token", "t");
   dir.write("sa/ca.crt", kCaPem);
-  CHECK(load_default_config(env_of({{"KUBERNETES_SERVICE_HOST", "h"}, {"KUBERNETES_SERVICE_PORT", "6443"},
-                                    {"KUBECONFIG", kc}}),
-                            sa)
-            ->server == "https://h:6443");
+  CHECK(
+      load_default_config(
+          env_of({{"KUBERNETES_SERVICE_HOST", "h"}, {"KUBERNETES_SERVICE_PORT", "6443"}, {"KUBECONFIG", kc}}),
+          sa)
+          ->server == "https://h:6443");
   CHECK_FALSE(load_default_config(env_of({}), sa).ok());
 }
 

@@ -19,16 +19,18 @@ class RecordingSink final : public EventSink {
     created.emplace_back(ns, event);
     return event;
   }
-  etsecd::Result<json> patch_event(const std::string& ns, const std::string& name, const json& patch) override {
+  etsecd::Result<json> patch_event(const std::string& ns, const std::string& name,
+                                   const json& patch) override {
     patched.emplace_back(ns, name, patch);
     if (patch_not_found) return make_kube_error(ErrorKind::kNotFound, "events \"x\" not found");
     return patch;
   }
 };
 
-const json kCluster = {{"apiVersion", "etsecd.io/v1alpha1"},
-                       {"kind", "EtsecdCluster"},
-                       {"metadata", {{"name", "c1"}, {"namespace", "db"}, {"uid", "u-1"}, {"resourceVersion", "9"}}}};
+const json kCluster = {
+    {"apiVersion", "etsecd.io/v1alpha1"},
+    {"kind", "EtsecdCluster"},
+    {"metadata", {{"name", "c1"}, {"namespace", "db"}, {"uid", "u-1"}, {"resourceVersion", "9"}}}};
 
 }  // namespace
 
@@ -39,7 +41,8 @@ TEST_CASE("an event is created with its involved object, then repeats bump its c
   auto ref = ObjectReference::from_object(kCluster);
   CHECK(ref.kind == "EtsecdCluster");
   CHECK(ref.uid == "u-1");
-  REQUIRE(recorder.record(ref, EventType::kWarning, "ZoneLeakRisk", "zone a holds 3 of 5 members (k=3)").ok());
+  REQUIRE(
+      recorder.record(ref, EventType::kWarning, "ZoneLeakRisk", "zone a holds 3 of 5 members (k=3)").ok());
   REQUIRE(sink.created.size() == 1);
   const auto& [ns, event] = sink.created[0];
   CHECK(ns == "db");
@@ -56,8 +59,10 @@ TEST_CASE("an event is created with its involved object, then repeats bump its c
   CHECK(event["firstTimestamp"] == event["lastTimestamp"]);
 
   clock.advance(std::chrono::seconds(30));
-  REQUIRE(recorder.record(ref, EventType::kWarning, "ZoneLeakRisk", "zone a holds 3 of 5 members (k=3)").ok());
-  REQUIRE(recorder.record(ref, EventType::kWarning, "ZoneLeakRisk", "zone a holds 3 of 5 members (k=3)").ok());
+  REQUIRE(
+      recorder.record(ref, EventType::kWarning, "ZoneLeakRisk", "zone a holds 3 of 5 members (k=3)").ok());
+  REQUIRE(
+      recorder.record(ref, EventType::kWarning, "ZoneLeakRisk", "zone a holds 3 of 5 members (k=3)").ok());
   CHECK(sink.created.size() == 1);
   REQUIRE(sink.patched.size() == 2);
   CHECK(std::get<1>(sink.patched[1]) == event["metadata"]["name"]);
@@ -65,7 +70,8 @@ TEST_CASE("an event is created with its involved object, then repeats bump its c
   CHECK(std::get<2>(sink.patched[1])["lastTimestamp"] != event["firstTimestamp"]);
 
   // A different message is a different event.
-  REQUIRE(recorder.record(ref, EventType::kWarning, "ZoneLeakRisk", "zone b holds 3 of 5 members (k=3)").ok());
+  REQUIRE(
+      recorder.record(ref, EventType::kWarning, "ZoneLeakRisk", "zone b holds 3 of 5 members (k=3)").ok());
   CHECK(sink.created.size() == 2);
 }
 

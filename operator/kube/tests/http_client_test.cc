@@ -66,7 +66,8 @@ TEST_CASE("server-side apply sends the right method, path, headers and body") {
               {"kind", "StatefulSet"},
               {"metadata", {{"name", "c1"}, {"namespace", "db"}}},
               {"spec", {{"replicas", 5}}}};
-  auto applied = client->apply(resources::stateful_sets(), "db", sts, ApplyOptions{"etsecd-operator", true, false, ""});
+  auto applied =
+      client->apply(resources::stateful_sets(), "db", sts, ApplyOptions{"etsecd-operator", true, false, ""});
   REQUIRE(applied.ok());
   CHECK((*applied)["metadata"]["resourceVersion"] == "501");
   auto requests = server.requests();
@@ -87,8 +88,9 @@ TEST_CASE("every verb reaches the server as built, and API errors come back type
     if (r.method == "GET" && r.target.find("/missing") != std::string::npos) {
       out.respond(404, status_json(404, "NotFound", "etsecdclusters.etsecd.io \"missing\" not found"));
     } else if (r.method == "POST") {
-      out.respond(422, status_json(422, "Invalid", "EtsecdCluster.etsecd.io \"bad\" is invalid: spec: Invalid value: "
-                                                   "\"object\": threshold must be between 2 and replicas"));
+      out.respond(422, status_json(422, "Invalid",
+                                   "EtsecdCluster.etsecd.io \"bad\" is invalid: spec: Invalid value: "
+                                   "\"object\": threshold must be between 2 and replicas"));
     } else if (r.method == "PUT") {
       out.respond(409, status_json(409, "Conflict", "the object has been modified"));
     } else if (r.method == "DELETE") {
@@ -104,20 +106,23 @@ TEST_CASE("every verb reaches the server as built, and API errors come back type
   REQUIRE_FALSE(missing.ok());
   CHECK(error_kind(missing.error()) == ErrorKind::kNotFound);
 
-  auto invalid = client->create(cr, "db", json{{"apiVersion", "etsecd.io/v1alpha1"}, {"kind", "EtsecdCluster"},
-                                               {"metadata", {{"name", "bad"}}}});
+  auto invalid = client->create(
+      cr, "db",
+      json{{"apiVersion", "etsecd.io/v1alpha1"}, {"kind", "EtsecdCluster"}, {"metadata", {{"name", "bad"}}}});
   REQUIRE_FALSE(invalid.ok());
   CHECK(error_kind(invalid.error()) == ErrorKind::kInvalid);
   CHECK(invalid.error().message.find("threshold must be between 2 and replicas") != std::string::npos);
 
-  auto conflict = client->update_status(cr, "db", json{{"metadata", {{"name", "c1"}, {"resourceVersion", "3"}}}});
+  auto conflict =
+      client->update_status(cr, "db", json{{"metadata", {{"name", "c1"}, {"resourceVersion", "3"}}}});
   REQUIRE_FALSE(conflict.ok());
   CHECK(error_kind(conflict.error()) == ErrorKind::kConflict);
 
   DeleteOptions del;
   del.propagation_policy = "Foreground";
   CHECK(client->remove(cr, "db", "c1", del).ok());
-  CHECK(client->patch_status(cr, "db", "c1", PatchType::kMerge, json{{"status", {{"phase", "Running"}}}}).ok());
+  CHECK(
+      client->patch_status(cr, "db", "c1", PatchType::kMerge, json{{"status", {{"phase", "Running"}}}}).ok());
   CHECK(client->get(cr, "db", "c1").ok());
 
   auto requests = server.requests();
@@ -134,9 +139,13 @@ TEST_CASE("every verb reaches the server as built, and API errors come back type
 TEST_CASE("list_all follows continue tokens") {
   LoopbackTlsServer server(pki(), [](const RecordedRequest& r, Responder& out) {
     if (r.target.find("continue=") == std::string::npos) {
-      out.respond(200, R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"t+1"},"items":[{"metadata":{"name":"a"}}]})");
+      out.respond(
+          200,
+          R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"t+1"},"items":[{"metadata":{"name":"a"}}]})");
     } else {
-      out.respond(200, R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"b"}}]})");
+      out.respond(
+          200,
+          R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"b"}}]})");
     }
   });
   auto client = client_for(config_for(server));
@@ -164,7 +173,8 @@ TEST_CASE("TLS: an unknown CA or a wrong server name fails; client certificates 
   CHECK(server.requests().empty());  // nothing was sent to an unverified server
 
   TestPki other_name = TestPki::make("DNS:kubernetes.default.svc");
-  LoopbackTlsServer misnamed(other_name, [](const RecordedRequest&, Responder& out) { out.respond(200, "{}"); });
+  LoopbackTlsServer misnamed(other_name,
+                             [](const RecordedRequest&, Responder& out) { out.respond(200, "{}"); });
   Config c = config_for(misnamed);
   c.ca_pem = other_name.ca_pem;
   auto mismatch = client_for(c)->get(resources::namespaces(), "", "default");
@@ -173,7 +183,8 @@ TEST_CASE("TLS: an unknown CA or a wrong server name fails; client certificates 
   c.insecure_skip_tls_verify = true;  // only when the kubeconfig says so
   CHECK(client_for(c)->get(resources::namespaces(), "", "default").ok());
 
-  LoopbackTlsServer mtls(pki(), [](const RecordedRequest&, Responder& out) { out.respond(200, "{}"); }, true);
+  LoopbackTlsServer mtls(
+      pki(), [](const RecordedRequest&, Responder& out) { out.respond(200, "{}"); }, true);
   Config with_cert = config_for(mtls, "");
   auto without = client_for(with_cert)->get(resources::namespaces(), "", "default");
   CHECK_FALSE(without.ok());
@@ -220,9 +231,12 @@ TEST_CASE("a rotated token file is re-read after a 401") {
 }
 
 TEST_CASE("watch: events split across chunks arrive in order; a 410 ERROR ends the watch as Gone") {
-  const std::string added = R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"m-0","namespace":"db","resourceVersion":"11"}}})";
-  const std::string bookmark = R"({"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"15"}}})";
-  const std::string gone = R"({"type":"ERROR","object":)" + status_json(410, "Expired", "too old resource version: 15 (40)") + "}";
+  const std::string added =
+      R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"m-0","namespace":"db","resourceVersion":"11"}}})";
+  const std::string bookmark =
+      R"({"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"15"}}})";
+  const std::string gone =
+      R"({"type":"ERROR","object":)" + status_json(410, "Expired", "too old resource version: 15 (40)") + "}";
   LoopbackTlsServer server(pki(), [&](const RecordedRequest&, Responder& out) {
     out.begin_chunked(200);
     std::string stream = added + "\n" + bookmark + "\n" + gone + "\n";
@@ -249,8 +263,9 @@ TEST_CASE("watch: events split across chunks arrive in order; a 410 ERROR ends t
   CHECK(events[2].type == WatchEventType::kError);
   auto requests = server.requests();
   REQUIRE(requests.size() == 1);
-  CHECK(requests[0].target ==
-        "/api/v1/namespaces/db/pods?watch=true&allowWatchBookmarks=true&resourceVersion=10&timeoutSeconds=300");
+  CHECK(
+      requests[0].target ==
+      "/api/v1/namespaces/db/pods?watch=true&allowWatchBookmarks=true&resourceVersion=10&timeoutSeconds=300");
 }
 
 TEST_CASE("informer over HTTPS: list, watch, 410 in the middle of the stream, relist, resume; stop cancels") {
@@ -273,10 +288,13 @@ TEST_CASE("informer over HTTPS: list, watch, 410 in the middle of the stream, re
     }
     out.begin_chunked(200);
     if (r.target.find("resourceVersion=10") != std::string::npos) {
-      out.chunk(R"({"type":"MODIFIED","object":{"metadata":{"name":"m-0","namespace":"db","resourceVersion":"12",)");
+      out.chunk(
+          R"({"type":"MODIFIED","object":{"metadata":{"name":"m-0","namespace":"db","resourceVersion":"12",)");
       std::this_thread::sleep_for(5ms);
-      out.chunk(R"("ownerReferences":[{"kind":"EtsecdCluster","name":"c1","controller":true}]}}})" "\n");
-      out.chunk(R"({"type":"ERROR","object":)" + status_json(410, "Expired", "too old resource version: 12 (40)") + "}\n");
+      out.chunk(R"("ownerReferences":[{"kind":"EtsecdCluster","name":"c1","controller":true}]}}})"
+                "\n");
+      out.chunk(R"({"type":"ERROR","object":)" +
+                status_json(410, "Expired", "too old resource version: 12 (40)") + "}\n");
       out.end_chunked();
       return;
     }
@@ -291,7 +309,7 @@ TEST_CASE("informer over HTTPS: list, watch, 410 in the middle of the stream, re
   Informer informer(source, options, enqueue_controller_key(queue, "EtsecdCluster"));
   StopSignal stop;
   std::thread runner([&] { informer.run(stop); });
-  for (int i = 0; i < 500 && server.requests().size() < 4; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 1000 && server.requests().size() < 4; ++i) std::this_thread::sleep_for(10ms);
   std::this_thread::sleep_for(50ms);
   auto started = std::chrono::steady_clock::now();
   stop.stop();
@@ -302,7 +320,8 @@ TEST_CASE("informer over HTTPS: list, watch, 410 in the middle of the stream, re
   auto requests = server.requests();
   REQUIRE(requests.size() == 4);
   CHECK(requests[0].target == "/api/v1/namespaces/db/pods?limit=500");
-  CHECK(requests[1].target.find("watch=true&allowWatchBookmarks=true&resourceVersion=10") != std::string::npos);
+  CHECK(requests[1].target.find("watch=true&allowWatchBookmarks=true&resourceVersion=10") !=
+        std::string::npos);
   CHECK(requests[2].target == "/api/v1/namespaces/db/pods?limit=500");  // relist after 410
   CHECK(requests[3].target.find("resourceVersion=40") != std::string::npos);
   CHECK(informer.relists() == 1);
@@ -316,7 +335,8 @@ TEST_CASE("informer over HTTPS: list, watch, 410 in the middle of the stream, re
 TEST_CASE("Lease store and event sink over HTTPS") {
   LoopbackTlsServer server(pki(), [](const RecordedRequest& r, Responder& out) {
     if (r.method == "GET") {
-      out.respond(404, status_json(404, "NotFound", "leases.coordination.k8s.io \"etsecd-operator\" not found"));
+      out.respond(404,
+                  status_json(404, "NotFound", "leases.coordination.k8s.io \"etsecd-operator\" not found"));
     } else if (r.method == "PUT") {
       out.respond(409, status_json(409, "Conflict", "the object has been modified"));
     } else {
@@ -353,4 +373,31 @@ TEST_CASE("Lease store and event sink over HTTPS") {
   CHECK(json::parse(requests[2].body)["metadata"]["resourceVersion"] == "1");
   CHECK(requests[3].target == "/api/v1/namespaces/db/events");
   CHECK(json::parse(requests[3].body)["involvedObject"]["name"] == "c1");
+}
+
+TEST_CASE("a watch left early drops the connection instead of hanging") {
+  std::atomic<bool> client_gone{false};
+  LoopbackTlsServer server(pki(), [&](const RecordedRequest&, Responder& out) {
+    out.begin_chunked(200);
+    auto start = std::chrono::steady_clock::now();
+    for (int rv = 1; std::chrono::steady_clock::now() - start < 10s; ++rv) {
+      std::string event = R"({"type":"ADDED","object":{"metadata":{"name":"p)" + std::to_string(rv) +
+                          R"(","namespace":"db","resourceVersion":")" + std::to_string(rv) + "\"}}}\n";
+      if (!out.chunk(event)) {
+        client_gone = true;
+        return;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  auto client = client_for(config_for(server));
+  int seen = 0;
+  auto started = std::chrono::steady_clock::now();
+  auto status =
+      client->watch(resources::pods(), "db", WatchOptions{}, [&](const WatchEvent&) { return ++seen < 3; });
+  CHECK(status.ok());
+  CHECK(seen == 3);
+  CHECK(std::chrono::steady_clock::now() - started < 5s);
+  for (int i = 0; i < 500 && !client_gone; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(client_gone);
 }

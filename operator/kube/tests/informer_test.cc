@@ -17,8 +17,10 @@ namespace {
 json pod(const std::string& name, const std::string& rv, const std::string& owner = "") {
   json p = {{"metadata", {{"name", name}, {"namespace", "db"}, {"resourceVersion", rv}}}};
   if (!owner.empty()) {
-    p["metadata"]["ownerReferences"] = json::array(
-        {{{"apiVersion", "etsecd.io/v1alpha1"}, {"kind", "EtsecdCluster"}, {"name", owner}, {"controller", true}}});
+    p["metadata"]["ownerReferences"] = json::array({{{"apiVersion", "etsecd.io/v1alpha1"},
+                                                     {"kind", "EtsecdCluster"},
+                                                     {"name", owner},
+                                                     {"controller", true}}});
   }
   return p;
 }
@@ -71,7 +73,8 @@ class ScriptedSource final : public ListerWatcher {
 };
 
 json list_of(std::vector<json> items, const std::string& rv, const std::string& cont = "") {
-  json l = {{"apiVersion", "v1"}, {"kind", "PodList"}, {"metadata", {{"resourceVersion", rv}}}, {"items", items}};
+  json l = {
+      {"apiVersion", "v1"}, {"kind", "PodList"}, {"metadata", {{"resourceVersion", rv}}}, {"items", items}};
   if (!cont.empty()) l["metadata"]["continue"] = cont;
   return l;
 }
@@ -85,10 +88,11 @@ TEST_CASE("informer: paged list, watch, 410 relist with deletes noticed, keys qu
   source->watches.push_back({{{WatchEventType::kModified, pod("m-0", "60", "c1")},
                               {WatchEventType::kBookmark, json{{"metadata", {{"resourceVersion", "70"}}}}}},
                              etsecd::Status::Ok()});
-  source->watches.push_back(
-      {{{WatchEventType::kError,
-         json{{"kind", "Status"}, {"code", 410}, {"reason", "Expired"}, {"message", "too old resource version"}}}},
-       etsecd::Status::Ok()});
+  source->watches.push_back({{{WatchEventType::kError, json{{"kind", "Status"},
+                                                            {"code", 410},
+                                                            {"reason", "Expired"},
+                                                            {"message", "too old resource version"}}}},
+                             etsecd::Status::Ok()});
   // While the watch was broken, m-1 was deleted and m-2 created.
   source->lists.push_back(list_of({pod("m-0", "60", "c1"), pod("m-2", "90", "c2")}, "95"));
 
@@ -111,7 +115,7 @@ TEST_CASE("informer: paged list, watch, 410 relist with deletes noticed, keys qu
   std::thread runner([&] { informer.run(stop); });
   REQUIRE(informer.wait_for_sync(stop));
   // Wait for the scripts to be used up (the third watch blocks).
-  for (int i = 0; i < 400; ++i) {
+  for (int i = 0; i < 2000; ++i) {
     {
       std::lock_guard lock(source->mu);
       if (source->watch_calls.size() == 3) break;

@@ -173,7 +173,8 @@ TEST_CASE("random interleavings with slow requests and partitions never give two
     std::vector<std::unique_ptr<LeaderElector>> electors;
     for (int i = 0; i < 3; ++i) {
       stores.push_back(std::make_unique<CandidateStore>(store));
-      electors.push_back(std::make_unique<LeaderElector>(config_for("c" + std::to_string(i)), *stores.back(), clock));
+      electors.push_back(
+          std::make_unique<LeaderElector>(config_for("c" + std::to_string(i)), *stores.back(), clock));
     }
     auto check_one_leader = [&] {
       int leaders = 0;
@@ -220,21 +221,24 @@ TEST_CASE("the runner leads, and steps down when renewals stop succeeding") {
   FakeLeaseStore store;
   CandidateStore sa(store);
   auto config = config_for("a");
-  config.lease_duration = 2s;
-  config.renew_deadline = 300ms;
+  config.lease_duration = 3s;
+  config.renew_deadline = 1s;
   config.retry_period = 50ms;
   REQUIRE(validate(config).ok());
   LeaderElector a(config, sa, system_clock());
   StopSignal stop;
-  std::atomic<bool> started{false}, stopped{false};
+  std::atomic<bool> started{false}, stopped{false}, leader_when_started{false};
   std::string new_leader;
   LeaderCallbacks callbacks;
-  callbacks.on_started_leading = [&] { started = true; };
+  callbacks.on_started_leading = [&] {
+    leader_when_started = a.is_leader();
+    started = true;
+  };
   callbacks.on_stopped_leading = [&] { stopped = true; };
   callbacks.on_new_leader = [&](const std::string& id) { new_leader = id; };
   std::thread runner([&] { run_leader_election(a, callbacks, stop); });
   while (!started) std::this_thread::sleep_for(5ms);
-  CHECK(a.is_leader());
+  CHECK(leader_when_started);
   sa.partitioned = true;  // renewals fail from now on
   runner.join();          // returns by itself once the renew deadline passes
   CHECK(stopped);

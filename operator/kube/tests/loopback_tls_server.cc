@@ -9,11 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <csignal>
-#include <cstdio>
-
 #include <algorithm>
 #include <cctype>
+#include <csignal>
+#include <cstdio>
 #include <stdexcept>
 
 namespace etsecd::kube::testing {
@@ -59,9 +58,11 @@ X509* make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* is
   X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
   X509_set_pubkey(cert, key);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(cert, issuer != nullptr ? X509_get_subject_name(issuer) : name);
-  for (const auto& [nid, value] : extensions) add_ext(cert, issuer != nullptr ? issuer : cert, nid, value.c_str());
+  for (const auto& [nid, value] : extensions)
+    add_ext(cert, issuer != nullptr ? issuer : cert, nid, value.c_str());
   X509_sign(cert, issuer_key != nullptr ? issuer_key : key, EVP_sha256());
   return cert;
 }
@@ -72,13 +73,14 @@ TestPki TestPki::make(const std::string& server_sans) {
   EVP_PKEY* ca_key = EVP_EC_gen("P-256");
   EVP_PKEY* server_key = EVP_EC_gen("P-256");
   EVP_PKEY* client_key = EVP_EC_gen("P-256");
-  X509* ca = make_cert(ca_key, "etsecd test CA", nullptr, nullptr, 1,
-                       {{NID_basic_constraints, "critical,CA:TRUE"}, {NID_key_usage, "critical,keyCertSign,cRLSign"}});
+  X509* ca = make_cert(
+      ca_key, "etsecd test CA", nullptr, nullptr, 1,
+      {{NID_basic_constraints, "critical,CA:TRUE"}, {NID_key_usage, "critical,keyCertSign,cRLSign"}});
   X509* server = make_cert(server_key, "kube-apiserver", ca, ca_key, 2,
                            {{NID_subject_alt_name, server_sans}, {NID_ext_key_usage, "serverAuth"}});
   X509* client = make_cert(client_key, "etsecd-operator", ca, ca_key, 3, {{NID_ext_key_usage, "clientAuth"}});
-  TestPki pki{pem_of_cert(ca),     pem_of_cert(server), pem_of_key(server_key),
-              pem_of_cert(client), pem_of_key(client_key)};
+  TestPki pki{pem_of_cert(ca), pem_of_cert(server), pem_of_key(server_key), pem_of_cert(client),
+              pem_of_key(client_key)};
   X509_free(ca);
   X509_free(server);
   X509_free(client);
@@ -228,14 +230,16 @@ void LoopbackTlsServer::serve(int fd) {
         std::size_t colon = line.find(':');
         if (colon != std::string::npos) {
           std::string name = line.substr(0, colon);
-          std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+          std::transform(name.begin(), name.end(), name.begin(),
+                         [](unsigned char c) { return std::tolower(c); });
           std::string value = line.substr(colon + 1);
           while (!value.empty() && value.front() == ' ') value.erase(0, 1);
           request.headers[name] = value;
         }
         pos = end + 2;
       }
-      std::size_t length = request.headers.count("content-length") ? std::stoul(request.headers["content-length"]) : 0;
+      std::size_t length =
+          request.headers.count("content-length") ? std::stoul(request.headers["content-length"]) : 0;
       request.body = data.substr(header_end + 4);
       while (request.body.size() < length) {
         int n = SSL_read(ssl, buf, sizeof buf);

@@ -4,6 +4,8 @@
 // test's handler sees each request and writes a plain or a chunked response, so that it can stream
 // watch events in arbitrary pieces.
 
+#include <openssl/ssl.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,8 +13,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <openssl/ssl.h>
 
 namespace etsecd::kube::testing {
 
@@ -26,7 +26,7 @@ struct TestPki {
 
 struct RecordedRequest {
   std::string method;
-  std::string target;                         // path?query as sent
+  std::string target;                          // path?query as sent
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   bool client_certificate = false;  // the client presented a certificate

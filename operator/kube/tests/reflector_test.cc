@@ -6,8 +6,8 @@
 
 using namespace etsecd::kube;
 using Kind = ReflectorAction::Kind;
-using std::chrono::milliseconds;
 using nlohmann::json;
+using std::chrono::milliseconds;
 
 namespace {
 const BackoffPolicy kPolicy{milliseconds(100), milliseconds(1000), 2.0, 0.0};

@@ -70,7 +70,8 @@ TEST_CASE("watch request") {
 }
 
 TEST_CASE("create, replace and status update") {
-  json svc = {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "peer"}, {"namespace", "db"}}}};
+  json svc = {
+      {"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "peer"}, {"namespace", "db"}}}};
   auto c = create_request(resources::services(), "", svc, {"etsecd-operator", true});
   REQUIRE(c.ok());
   CHECK(c->method == "POST");
@@ -124,7 +125,8 @@ TEST_CASE("server-side apply") {
         "/apis/apps/v1/namespaces/db/statefulsets/c1/status?fieldManager=etsecd-operator");
   CHECK_FALSE(apply_request(resources::stateful_sets(), "db", "c1", sts, ApplyOptions{}).ok());  // no manager
   CHECK_FALSE(apply_request(resources::stateful_sets(), "db", "c2", sts, o).ok());  // name mismatch
-  CHECK_FALSE(apply_request(resources::stateful_sets(), "db", "c1", json{{"metadata", {{"name", "c1"}}}}, o).ok());
+  CHECK_FALSE(
+      apply_request(resources::stateful_sets(), "db", "c1", json{{"metadata", {{"name", "c1"}}}}, o).ok());
 }
 
 TEST_CASE("merge, strategic and JSON patches") {
@@ -135,7 +137,8 @@ TEST_CASE("merge, strategic and JSON patches") {
   auto s = patch_request(resources::pods(), "ns", "p", PatchType::kStrategicMerge, json::object(), {});
   CHECK(s->content_type == "application/strategic-merge-patch+json");
   json ops = json::array({{{"op", "replace"}, {"path", "/spec/replicas"}, {"value", 3}}});
-  auto j = patch_request(resources::etsecd_clusters(), "ns", "c", PatchType::kJson, ops, {"", false, "scale"});
+  auto j =
+      patch_request(resources::etsecd_clusters(), "ns", "c", PatchType::kJson, ops, {"", false, "scale"});
   REQUIRE(j.ok());
   CHECK(j->content_type == "application/json-patch+json");
   CHECK(j->target() == "/apis/etsecd.io/v1alpha1/namespaces/ns/etsecdclusters/c/scale");

@@ -52,7 +52,8 @@ TEST_CASE("byte-by-byte feeding and a torn last line") {
 
 TEST_CASE("a bad line is reported and does not poison the next") {
   WatchLineDecoder decoder;
-  auto events = decoder.feed("{nope\n{\"type\":\"WHAT\",\"object\":{}}\n{\"type\":\"DELETED\"}\n" + kAdded + "\n");
+  auto events =
+      decoder.feed("{nope\n{\"type\":\"WHAT\",\"object\":{}}\n{\"type\":\"DELETED\"}\n" + kAdded + "\n");
   REQUIRE(events.size() == 4);
   CHECK_FALSE(events[0].ok());
   CHECK_FALSE(events[1].ok());

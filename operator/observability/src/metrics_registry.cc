@@ -12,7 +12,8 @@ bool valid_metric_name(const std::string& name) {
   if (name.empty()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (i > 0 && c >= '0' && c <= '9');
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+              (i > 0 && c >= '0' && c <= '9');
     if (!ok) return false;
   }
   return true;
@@ -28,7 +29,8 @@ bool valid_label_name(const std::string& name) {
   return true;
 }
 
-std::string label_text(const Labels& labels, const std::string& extra_name = "", const std::string& extra_value = "") {
+std::string label_text(const Labels& labels, const std::string& extra_name = "",
+                       const std::string& extra_value = "") {
   if (labels.empty() && extra_name.empty()) return "";
   std::string out = "{";
   bool first = true;
@@ -63,7 +65,8 @@ Histogram::Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper
 }
 
 void Histogram::observe(double v) {
-  std::size_t i = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
+  std::size_t i =
+      static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   std::lock_guard lock(mu_);
   ++counts_[i];
   sum_ += v;
@@ -84,7 +87,9 @@ Histogram::Snapshot Histogram::snapshot() const {
   return s;
 }
 
-std::vector<double> default_duration_buckets() { return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}; }
+std::vector<double> default_duration_buckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
 
 std::string escape_label_value(const std::string& value) {
   std::string out;
@@ -175,8 +180,10 @@ std::string MetricsRegistry::render() const {
     const char* type = f.type == Type::kCounter ? "counter" : f.type == Type::kGauge ? "gauge" : "histogram";
     out += "# HELP " + name + " " + escape_help(f.help) + "\n";
     out += "# TYPE " + name + " " + type + "\n";
-    for (const auto& [labels, c] : f.counters) out += name + label_text(labels) + " " + format_value(c->value()) + "\n";
-    for (const auto& [labels, g] : f.gauges) out += name + label_text(labels) + " " + format_value(g->value()) + "\n";
+    for (const auto& [labels, c] : f.counters)
+      out += name + label_text(labels) + " " + format_value(c->value()) + "\n";
+    for (const auto& [labels, g] : f.gauges)
+      out += name + label_text(labels) + " " + format_value(g->value()) + "\n";
     for (const auto& [labels, h] : f.histograms) {
       Histogram::Snapshot s = h->snapshot();
       for (std::size_t i = 0; i < s.upper_bounds.size(); ++i) {

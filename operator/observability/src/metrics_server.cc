@@ -24,7 +24,8 @@ struct MetricsServer::Impl {
       if (s.ok()) {
         request.reply(http::status_codes::OK, "ok\n", "text/plain; charset=utf-8");
       } else {
-        request.reply(http::status_codes::InternalError, s.error().message + "\n", "text/plain; charset=utf-8");
+        request.reply(http::status_codes::InternalError, s.error().message + "\n",
+                      "text/plain; charset=utf-8");
       }
     } else {
       request.reply(http::status_codes::NotFound, "not found\n", "text/plain; charset=utf-8");
@@ -47,8 +48,8 @@ Status MetricsServer::start(const std::string& address, std::uint16_t port) {
     listener->open().wait();
     impl_->listener = std::move(listener);
   } catch (const std::exception& e) {
-    return make_error("metrics.listen", "cannot serve metrics on " + address + ":" + std::to_string(port) + ": " +
-                                            e.what());
+    return make_error("metrics.listen",
+                      "cannot serve metrics on " + address + ":" + std::to_string(port) + ": " + e.what());
   }
   return Status::Ok();
 }

@@ -6,10 +6,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "etsecd/common/result.h"
 #include "etsecd/kube/config.h"

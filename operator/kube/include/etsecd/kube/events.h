@@ -7,9 +7,8 @@
 #include <list>
 #include <map>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "etsecd/common/result.h"
 #include "etsecd/kube/clock.h"
@@ -44,8 +43,8 @@ class EventSink {
 class EventRecorder {
  public:
   // component: source.component and reportingComponent ("etsecd-operator"); instance: the pod name.
-  EventRecorder(EventSink& sink, std::string component, std::string instance, const Clock& clock = system_clock(),
-                std::size_t cache_size = 4096);
+  EventRecorder(EventSink& sink, std::string component, std::string instance,
+                const Clock& clock = system_clock(), std::size_t cache_size = 4096);
 
   Status record(const ObjectReference& involved, EventType type, const std::string& reason,
                 const std::string& message);

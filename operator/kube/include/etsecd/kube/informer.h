@@ -8,11 +8,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "etsecd/kube/backoff.h"
 #include "etsecd/kube/lister_watcher.h"

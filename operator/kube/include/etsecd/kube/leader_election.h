@@ -10,10 +10,9 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "etsecd/common/result.h"
 #include "etsecd/kube/clock.h"

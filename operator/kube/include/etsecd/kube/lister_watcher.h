@@ -3,9 +3,8 @@
 // client implements it (client_adapters.h); tests script it.
 
 #include <functional>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "etsecd/common/result.h"
 #include "etsecd/kube/options.h"

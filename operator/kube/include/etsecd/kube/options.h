@@ -38,7 +38,7 @@ struct DeleteOptions {
   bool dry_run = false;
 };
 
-struct ApplyOptions {  // server-side apply
+struct ApplyOptions {         // server-side apply
   std::string field_manager;  // required
   bool force = false;         // take ownership of conflicting fields
   bool dry_run = false;

@@ -16,8 +16,8 @@ namespace etsecd::kube {
 struct ReflectorAction {
   enum class Kind { kList, kWatch };
   Kind kind = Kind::kList;
-  std::string resource_version;           // for kWatch: resume point
-  std::chrono::milliseconds delay{0};     // wait this long before doing it
+  std::string resource_version;        // for kWatch: resume point
+  std::chrono::milliseconds delay{0};  // wait this long before doing it
 };
 
 class ReflectorState {

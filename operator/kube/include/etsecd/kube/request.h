@@ -2,12 +2,11 @@
 // Builds the HTTP requests of every API operation (method, path, query, content type, body) without
 // doing any I/O, so that the URL rules are unit-tested and the HTTP client only executes them.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "etsecd/common/result.h"
 #include "etsecd/kube/options.h"

@@ -22,10 +22,14 @@ inline Resource pods() { return {"v1", "pods", "Pod", true}; }
 inline Resource services() { return {"v1", "services", "Service", true}; }
 inline Resource secrets() { return {"v1", "secrets", "Secret", true}; }
 inline Resource config_maps() { return {"v1", "configmaps", "ConfigMap", true}; }
-inline Resource persistent_volume_claims() { return {"v1", "persistentvolumeclaims", "PersistentVolumeClaim", true}; }
+inline Resource persistent_volume_claims() {
+  return {"v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
+}
 inline Resource events() { return {"v1", "events", "Event", true}; }
 inline Resource stateful_sets() { return {"apps/v1", "statefulsets", "StatefulSet", true}; }
-inline Resource pod_disruption_budgets() { return {"policy/v1", "poddisruptionbudgets", "PodDisruptionBudget", true}; }
+inline Resource pod_disruption_budgets() {
+  return {"policy/v1", "poddisruptionbudgets", "PodDisruptionBudget", true};
+}
 inline Resource leases() { return {"coordination.k8s.io/v1", "leases", "Lease", true}; }
 inline Resource custom_resource_definitions() {
   return {"apiextensions.k8s.io/v1", "customresourcedefinitions", "CustomResourceDefinition", false};

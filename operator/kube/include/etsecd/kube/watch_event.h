@@ -2,11 +2,10 @@
 // Watch events as the API server streams them: one JSON object per line,
 // {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}, split arbitrarily across chunks.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "etsecd/common/result.h"
 

@@ -6,11 +6,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <deque>
 #include <string>
 
 #include "etsecd/kube/rate_limiter.h"
@@ -42,9 +42,9 @@ class WorkQueue {
   void shut_down();
   bool shutting_down() const;
 
-  std::size_t depth() const;            // keys ready to be processed
-  std::size_t delayed() const;          // keys waiting for their delay
-  std::size_t in_progress() const;      // keys handed out and not yet done
+  std::size_t depth() const;        // keys ready to be processed
+  std::size_t delayed() const;      // keys waiting for their delay
+  std::size_t in_progress() const;  // keys handed out and not yet done
 
  private:
   void add_locked(const std::string& key);
@@ -54,7 +54,7 @@ class WorkQueue {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
-  std::set<std::string> dirty_;       // queued (or to be requeued after processing)
+  std::set<std::string> dirty_;  // queued (or to be requeued after processing)
   std::set<std::string> processing_;
   std::multimap<std::chrono::steady_clock::time_point, std::string> waiting_;
   std::map<std::string, std::chrono::steady_clock::time_point> waiting_due_;  // earliest due per key
