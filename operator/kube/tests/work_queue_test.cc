@@ -112,7 +112,6 @@ TEST_CASE("concurrent producers and workers: every key processed, never concurre
   std::map<std::string, int> active;
   std::map<std::string, int> processed;
   bool overlap = false;
-  std::atomic<bool> producing{true};
   std::vector<std::thread> threads;
   for (int w = 0; w < 4; ++w) {
     threads.emplace_back([&] {
