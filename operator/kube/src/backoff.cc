@@ -8,6 +8,7 @@ namespace etsecd::kube {
 Backoff::Backoff(BackoffPolicy policy, std::uint64_t seed) : policy_(policy), rng_(seed) {}
 
 std::chrono::milliseconds Backoff::next() {
+  if (policy_.initial.count() <= 0 || policy_.max.count() <= 0) return std::chrono::milliseconds(0);
   double max_ms = static_cast<double>(policy_.max.count());
   double base = static_cast<double>(policy_.initial.count()) * std::pow(policy_.factor, attempts_);
   base = std::min(base, max_ms);

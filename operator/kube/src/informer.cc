@@ -114,9 +114,7 @@ Status Informer::list_into_cache(StopSignal& stop, std::string* resource_version
     }
     cache_ = std::move(fresh);
     resource_version_ = snapshot_rv;
-    synced_ = true;
   }
-  synced_cv_.notify_all();
   for (const auto& o : added) {
     if (handlers_.on_add) handlers_.on_add(o);
   }
@@ -126,6 +124,13 @@ Status Informer::list_into_cache(StopSignal& stop, std::string* resource_version
   for (const auto& o : deleted) {
     if (handlers_.on_delete) handlers_.on_delete(o);
   }
+  // Synced only once the handlers have seen the first list, so that a controller that waits for sync
+  // and then drains its queue does not race with the initial adds.
+  {
+    std::lock_guard lock(mu_);
+    synced_ = true;
+  }
+  synced_cv_.notify_all();
   *resource_version = snapshot_rv;
   return Status::Ok();
 }

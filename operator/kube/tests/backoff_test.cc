@@ -43,3 +43,8 @@ TEST_CASE("no jitter: exact doubling; long runs never overflow") {
   for (int i = 0; i < 10000; ++i) CHECK_LE(b.next(), milliseconds(1000));
   CHECK(b.next() == milliseconds(1000));
 }
+
+TEST_CASE("a zero policy means no waiting, not NaN") {
+  Backoff b(BackoffPolicy{milliseconds(0), milliseconds(1000), 2.0, 0.5}, 3);
+  for (int i = 0; i < 2000; ++i) CHECK(b.next() == milliseconds(0));
+}

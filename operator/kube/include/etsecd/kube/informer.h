@@ -45,7 +45,7 @@ class Informer {
   // Lists and watches until stop is signalled. Handlers run on this thread, without the cache lock.
   void run(StopSignal& stop);
 
-  // True once the first full list has been applied to the cache.
+  // True once the first full list is in the cache and its handlers have run.
   bool has_synced() const;
   // Blocks until synced or stopped; returns has_synced().
   bool wait_for_sync(StopSignal& stop) const;
