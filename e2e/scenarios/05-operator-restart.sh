@@ -13,21 +13,23 @@ pid="$(operator_pid "$pod")" || fail "cannot find the process of operator pod $p
 ensure_ns "$NS"
 
 # Kill 1: SIGKILL the operator process in the middle of its first reconcile of a new cluster. It is
-# paused while the object is created, resumed, and killed as soon as the first object it writes
-# (the CA Secret) exists, i.e. before it has finished the Services, StatefulSet, PDB and status.
-# The API is polled with curl (a few ms a call, against ~60 ms for kubectl).
-api_get() {
-  curl -s -o /dev/null -w '%{http_code}' --cacert "$ETSECD_E2E_DIR/pki/ca.crt" \
-    --cert "$ETSECD_E2E_DIR/pki/admin.crt" --key "$ETSECD_E2E_DIR/pki/admin.key" "$ETSECD_E2E_APISERVER$1"
-}
+# paused while the object is created; a watch on the first object it writes (the CA Secret) is
+# opened; it is resumed and killed the moment the watch reports that Secret, before it has written
+# the rest (Services, StatefulSet, PDB, status) if it is not faster than one watch event.
 kill -STOP "$pid"
+exec {watch_fd}< <(exec curl -sN --cacert "$ETSECD_E2E_DIR/pki/ca.crt" --cert "$ETSECD_E2E_DIR/pki/admin.crt" \
+  --key "$ETSECD_E2E_DIR/pki/admin.key" \
+  "$ETSECD_E2E_APISERVER/api/v1/namespaces/$NS/secrets?watch=1&fieldSelector=metadata.name%3D$NAME-ca")
+watch_pid=$!
 esc_manifest "$NS" "$NAME" 3 2 | kubectl apply -f - >/dev/null || { kill -CONT "$pid"; fail "kubectl apply failed"; }
 kill -CONT "$pid"
-deadline=$((SECONDS + 60))
-until [[ "$(api_get "/api/v1/namespaces/$NS/secrets/$NAME-ca")" == 200 ]]; do
-  ((SECONDS < deadline)) || fail "operator created no CA Secret for $NS/$NAME within 60 s: $(esc_brief "$NS" "$NAME")"
-done
+if ! read -r -t 60 -u "$watch_fd" _; then
+  kill "$watch_pid" 2>/dev/null || true
+  fail "operator created no CA Secret for $NS/$NAME within 60 s: $(esc_brief "$NS" "$NAME")"
+fi
 kill -KILL "$pid"
+kill "$watch_pid" 2>/dev/null || true
+exec {watch_fd}<&-
 uid="$(jp "$NS" "esc/$NAME" '{.metadata.uid}')"
 written="$(owned_objects "$NS" "$uid" | awk '{print $1}' | tr '\n' ' ')"
 status_at_kill="$(jp "$NS" "esc/$NAME" '{.status.phase}')"
