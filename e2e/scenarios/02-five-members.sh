@@ -57,6 +57,15 @@ want 'members share indexes' '[.members[].shareIndex] | sort | map(tostring) | j
 want 'members ready' '[.members[] | select(.ready == true)] | length' 5
 want 'leaders among members' '[.members[] | select(.role == "leader")] | length' 1
 leader="$(jq -r .leader <<<"$status")"
+# Each member's zone and node in the status are where its pod really is.
+zones_json="$(kubectl get nodes -o json | jq -c '[.items[] | {(.metadata.name): (.metadata.labels["topology.kubernetes.io/zone"] // "")}] | add')"
+pods_json="$(kubectl -n "$NS" get pods -l "app.kubernetes.io/instance=$NAME" -o json | jq -c '[.items[] | {(.metadata.name): .spec.nodeName}] | add')"
+wrong_place="$(jq -r --argjson z "$zones_json" --argjson p "$pods_json" '.members[] |
+  select(.node != $p[.name] or .zone != $z[$p[.name] // ""]) | "\(.name) node=\(.node) zone=\(.zone)"' <<<"$status" | tr '\n' ' ')"
+[[ -z "$wrong_place" ]] || status_errors+="status.members placement differs from the pods: $wrong_place; "
+# The PodDisruptionBudget keeps W members: voluntary disruptions never stop writes.
+pdb_min="$(jp "$NS" "pdb/$NAME" '{.spec.minAvailable}')"
+[[ "$pdb_min" == 4 ]] || status_errors+="PodDisruptionBudget minAvailable is '${pdb_min}', expected W=4; "
 # The members themselves run with that W.
 member_w="$(kubectl -n "$NS" get sts "$NAME" -o json | jq -r '.spec.template.spec.containers[0].args[]? | select(startswith("--commit-quorum=")) | ltrimstr("--commit-quorum=")')"
 [[ "$member_w" == 4 ]] || status_errors+="StatefulSet passes --commit-quorum=${member_w:-<none>} to the members, expected 4; "
