@@ -106,9 +106,14 @@ int run(const Flags& flags) {
   }
   logger.info("Kubernetes API", {{"server", config->server}, {"source", config->source}});
   std::string default_ns = config->default_namespace;
+  // Lease calls get their own client with a short timeout, well under the renew deadline.
+  kube::ClientOptions lease_options;
+  lease_options.request_timeout = std::chrono::seconds(5);
+  auto lease_client = kube::Client::create(*config, lease_options);
   auto client = kube::Client::create(std::move(*config));
-  if (!client.ok()) {
-    logger.error("cannot create the API client", {{"error", client.error().message}});
+  if (!client.ok() || !lease_client.ok()) {
+    logger.error("cannot create the API client",
+                 {{"error", client.ok() ? lease_client.error().message : client.error().message}});
     return 1;
   }
 
@@ -140,7 +145,8 @@ int run(const Flags& flags) {
   if (flags.leader_elect) {
     std::string lease_ns = flags.leader_election_namespace;
     if (lease_ns.empty()) lease_ns = env_or("POD_NAMESPACE", default_ns);
-    lease_store = std::make_unique<kube::ClientLeaseStore>(**client, lease_ns, flags.leader_election_id);
+    lease_store =
+        std::make_unique<kube::ClientLeaseStore>(**lease_client, lease_ns, flags.leader_election_id);
     kube::LeaderElectionConfig le;
     le.identity = options.identity;
     if (Status st = kube::validate(le); !st.ok()) {
