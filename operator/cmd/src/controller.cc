@@ -21,6 +21,24 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
 
 }  // namespace
 
+void WorkerHeartbeat::beat() {
+  last_.store(std::chrono::steady_clock::now().time_since_epoch().count());
+  running_.store(true);
+}
+
+void WorkerHeartbeat::stopped() { running_.store(false); }
+
+Status WorkerHeartbeat::check(std::chrono::steady_clock::duration limit) const {
+  if (!running_.load()) return Status::Ok();  // not leading: nothing to be stuck
+  auto last = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(last_.load()));
+  auto idle = std::chrono::steady_clock::now() - last;
+  if (idle <= limit) return Status::Ok();
+  return make_error("operator.stalled",
+                    "the reconcile worker has been stuck for " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(idle).count()) +
+                        " s");
+}
+
 Controller::Controller(kube::Client& client, ControllerOptions options,
                        observability::OperatorMetrics& metrics, const log::Logger& logger)
     : client_(client), options_(std::move(options)), metrics_(metrics), logger_(logger) {}
@@ -44,6 +62,7 @@ void Controller::run(kube::StopSignal& stop) {
   }
 
   while (!stop.stopped()) {
+    if (options_.heartbeat) options_.heartbeat->beat();
     metrics_.set_queue_depth(static_cast<double>(queue.depth()));
     auto key = queue.get_for(std::chrono::seconds(1));
     if (!key) continue;
@@ -58,7 +77,8 @@ void Controller::run(kube::StopSignal& stop) {
     if (!observed.ok()) {
       failed = true;
       error_code = observed.error().code;
-      cluster_log.warn("observe failed", {{"code", observed.error().code}, {"error", observed.error().message}});
+      cluster_log.warn("observe failed",
+                       {{"code", observed.error().code}, {"error", observed.error().message}});
     } else if (!observed->has_value()) {
       cluster_log.debug("EtsecdCluster is gone");
     } else {
@@ -67,16 +87,17 @@ void Controller::run(kube::StopSignal& stop) {
         cluster_log.debug("member list unavailable", {{"why", obs.state.member_list.error}});
       reconcile::Plan plan = reconcile::reconcile(obs.state, std::chrono::system_clock::now());
       cluster_log.info("plan", {{"actions", static_cast<std::uint64_t>(plan.actions.size())},
-                        {"requeue", reconcile::to_string(plan.requeue.reason)},
-                        {"message", plan.requeue.message}});
-      ExecutionContext ctx{client_, events, obs.members.get(), obs.state.cluster, options_.may_act, cluster_log};
+                                {"requeue", reconcile::to_string(plan.requeue.reason)},
+                                {"message", plan.requeue.message}});
+      ExecutionContext ctx{client_,           events,           obs.members.get(),
+                           obs.state.cluster, options_.may_act, cluster_log};
       ExecutionResult result = execute_plan(plan, ctx);
       if (!result.status.ok()) {
         failed = true;
         error_code = result.status.error().code;
         cluster_log.warn("reconcile failed", {{"code", error_code},
-                                      {"error", result.status.error().message},
-                                      {"done", static_cast<std::uint64_t>(result.done)}});
+                                              {"error", result.status.error().message},
+                                              {"done", static_cast<std::uint64_t>(result.done)}});
       } else {
         requeue_after = plan.requeue.after;
       }
@@ -92,6 +113,7 @@ void Controller::run(kube::StopSignal& stop) {
     metrics_.reconcile_finished(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), error_code);
   }
+  if (options_.heartbeat) options_.heartbeat->stopped();
   stop.remove_callback(wake);
   queue.shut_down();
   caches.join();

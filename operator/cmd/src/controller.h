@@ -2,7 +2,9 @@
 // The EtsecdCluster controller: informers feed a rate-limited work queue of "ns/name" keys; one worker
 // observes, calls reconcile(), executes the plan and requeues as the plan (or a failure's backoff)
 // says. One worker, so two passes over the same cluster never overlap.
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,12 +17,26 @@
 
 namespace etsecd::operator_cmd {
 
+// /healthz fails when the worker has not come round its loop for a while (a pass stuck on a call
+// that never returns); a restart by the liveness probe is the remedy.
+class WorkerHeartbeat {
+ public:
+  void beat();
+  void stopped();
+  Status check(std::chrono::steady_clock::duration limit) const;
+
+ private:
+  std::atomic<bool> running_{false};
+  std::atomic<std::int64_t> last_{0};  // steady_clock ticks
+};
+
 struct ControllerOptions {
   reconcile::OperatorConfig config;
   std::vector<std::string> namespaces;  // empty = all
   std::string identity;                 // Event reporting instance (pod name)
   std::chrono::milliseconds member_call_timeout{3000};
   std::function<bool()> may_act;  // checked before every write; empty = always
+  WorkerHeartbeat* heartbeat = nullptr;
 };
 
 class Controller {

@@ -119,7 +119,9 @@ int run(const Flags& flags) {
 
   observability::MetricsRegistry registry;
   observability::OperatorMetrics metrics(registry);
-  observability::MetricsServer metrics_server(registry);
+  operator_cmd::WorkerHeartbeat heartbeat;
+  observability::MetricsServer metrics_server(
+      registry, [&heartbeat] { return heartbeat.check(std::chrono::minutes(3)); });
   if (flags.metrics) {
     Status st = metrics_server.start(flags.metrics->host, flags.metrics->port);
     if (!st.ok()) {
@@ -138,6 +140,7 @@ int run(const Flags& flags) {
   options.config.cluster_domain = flags.cluster_domain;
   options.namespaces = flags.watch_namespaces;
   options.identity = identity();
+  options.heartbeat = &heartbeat;
 
   kube::StopSignal shutdown;
   std::unique_ptr<kube::LeaderElector> elector;

@@ -46,8 +46,11 @@ check "--version" bash -c "'$OPERATOR' --version | grep -q '^etsecd-operator '"
 "$SRC/e2e/control-plane/build" >/dev/null
 DIR="$(mktemp -d "${TMPDIR:-/tmp}/etsecd-op-e2e.XXXXXX")"
 OP_PID=""
+OP2_PID=""
 cleanup() {
-  if [[ -n "$OP_PID" ]] && kill -0 "$OP_PID" 2>/dev/null; then kill "$OP_PID"; wait "$OP_PID" || true; fi
+  for pid in $OP_PID $OP2_PID; do
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" || true; fi
+  done
   "$SRC/e2e/control-plane/down" "$DIR" --purge >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -157,16 +160,42 @@ after="$(versions)"
 if [[ "$before" == "$after" ]]; then ok "resourceVersions and status unchanged"; else not_ok "resourceVersions and status unchanged"; fi
 check "metrics: reconciles counted" bash -c "curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -q '^etsecd_operator_reconciles_total{result=\"success\"} [1-9]'"
 
+# A membership change the member binary does not implement yet (issue 4): the member's error comes
+# back, the pass fails and is retried with backoff, nothing else breaks.
+kubectl -n "$NS" scale esc demo --replicas=4 >/dev/null
+add_refused() { grep -q '"code":"memberapi.unimplemented"' "$LOG"; }
+check "scale to 4: AddLearner fails with the member's UNIMPLEMENTED" eventually 60 add_refused
+check "metrics: error counted by code" bash -c "curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -q '^etsecd_operator_reconcile_errors_total{code=\"memberapi.unimplemented\"} [1-9]'"
+check "scale to 4: still 3 members in status" bash -c "[[ \"\$(kubectl -n $NS get esc demo -o jsonpath='{.status.replicas}')\" == 3 ]]"
+
+# A second replica waits for the Lease and acts only after the first hands it over.
+LOG2="$DIR/operator2.log"
+POD_NAME=standby "$OPERATOR" --kubeconfig="$KUBECONFIG" --leader-elect --leader-election-id=etsecd-operator \
+  --leader-election-namespace="$NS" --watch-namespaces="$NS" --metrics-bind-address="127.0.0.1:$((METRICS_PORT + 1))" \
+  --log-level=debug >"$LOG2" 2>&1 &
+OP2_PID=$!
+sleep 8
+if grep -q '"msg":"became leader"' "$LOG2" || grep -q '"msg":"plan"' "$LOG2"; then not_ok "standby does not act while the Lease is held"; else ok "standby does not act while the Lease is held"; fi
+
 # SIGTERM: stop acting, release the Lease, exit 0.
 kill -TERM "$OP_PID"
 rc=0
 for _ in $(seq 1 30); do kill -0 "$OP_PID" 2>/dev/null || break; sleep 0.5; done
 if kill -0 "$OP_PID" 2>/dev/null; then not_ok "SIGTERM: exits within 15 s"; else wait "$OP_PID" || rc=$?; OP_PID=""; if ((rc == 0)); then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit $rc"; fi; fi
+standby_leads() { grep -q '"msg":"became leader"' "$LOG2" && [[ "$(kubectl -n "$NS" get lease etsecd-operator -o jsonpath='{.spec.holderIdentity}')" == standby ]]; }
+check "standby takes over the released Lease" eventually 20 standby_leads
+check "standby reconciles" eventually 20 grep -q '"msg":"plan"' "$LOG2"
+kill -TERM "$OP2_PID"
+rc=0
+wait "$OP2_PID" || rc=$?
+OP2_PID=""
+if ((rc == 0)); then ok "standby: SIGTERM exit 0"; else not_ok "standby: SIGTERM exit $rc"; fi
 check "Lease released" bash -c "[[ -z \"\$(kubectl -n $NS get lease etsecd-operator -o jsonpath='{.spec.holderIdentity}')\" ]]"
 
 if ((failed > 0)); then
   echo "--- operator log (last 60 lines)"
   tail -n 60 "$LOG"
+  [[ -f "${LOG2:-}" ]] && { echo "--- standby log (last 30 lines)"; tail -n 30 "$LOG2"; }
 fi
 echo "$passed passed, $failed failed"
 ((failed == 0))

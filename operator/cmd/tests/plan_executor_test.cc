@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include "controller.h"
 #include "etsecd/reconcile/names.h"
 #include "observe.h"
 
@@ -49,4 +50,16 @@ TEST_CASE("member endpoints are pod IPs checked against the members' DNS names")
   CHECK(endpoints[0].server_name == "demo-0.demo-peer.ns.svc.cluster.local");
   CHECK(endpoints[1].address == "[fd00::7]:2379");
   CHECK(endpoints[1].server_name == "demo-1.demo-peer.ns.svc.cluster.local");
+}
+
+TEST_CASE("the worker heartbeat turns /healthz red only while a pass is stuck") {
+  WorkerHeartbeat hb;
+  CHECK(hb.check(std::chrono::seconds(0)).ok());  // not running
+  hb.beat();
+  CHECK(hb.check(std::chrono::hours(1)).ok());
+  auto stuck = hb.check(std::chrono::nanoseconds(-1));
+  REQUIRE_FALSE(stuck.ok());
+  CHECK(stuck.error().code == "operator.stalled");
+  hb.stopped();
+  CHECK(hb.check(std::chrono::nanoseconds(-1)).ok());
 }
