@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "harness.h"
@@ -37,6 +38,10 @@ TEST_CASE("concurrent reads see only whole applied entries") {
     }
   };
   std::thread r1(reader), r2(reader);
+  // On a loaded machine the readers may not run until the writer is done: let them start first, so
+  // reads really overlap the applies.
+  for (int spin = 0; reads.load() < 2 && spin < 10000; ++spin)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   for (int i = 1; i <= kEntries; ++i) {
     REQUIRE(h.put("k" + std::to_string(i), "s" + std::to_string(i)).ok());
   }
