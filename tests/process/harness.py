@@ -124,8 +124,25 @@ class Cluster:
 
     @classmethod
     def _next_port(cls):
-        cls._port += 100
-        return cls._port
+        """A base port whose next 100 ports are free now (other suites may share the machine)."""
+        import socket
+        for _ in range(200):
+            cls._port = 20000 + (cls._port + 100 - 20000) % 40000
+            socks, ok = [], True
+            try:
+                for p in range(cls._port, cls._port + 100):
+                    s = socket.socket()
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind(("127.0.0.1", p))
+                    socks.append(s)
+            except OSError:
+                ok = False
+            finally:
+                for s in socks:
+                    s.close()
+            if ok:
+                return cls._port
+        raise RuntimeError("no free block of 100 ports on 127.0.0.1")
 
     def initial_cluster(self):
         return ",".join(f"{m.name}={m.peer_url}" for m in self.members)

@@ -168,6 +168,21 @@ void MemberImpl::expire_waiters() {
 }
 
 void MemberImpl::handle_ready(raft::Ready& rd) {
+  // A leader's appends may leave before its own fsync (Raft thesis 10.2.1): followers write in parallel
+  // with the leader, and the core counts the leader's own copy only after advance(), i.e. after the
+  // write below. Everything else (votes, responses, fetches) waits for durability.
+  std::map<uint64_t, std::vector<std::string>> early;
+  std::vector<raft::Message> later;
+  const bool leading = node_->status().role == raft::Role::kLeader;
+  for (auto& m : rd.messages) {
+    if (leading && m.type == raft::MessageType::kAppend) {
+      early[m.to].push_back(wire::encode_message(m));
+    } else {
+      later.push_back(std::move(m));
+    }
+  }
+  for (auto& [to, batch] : early) transport_->send_raft(to, std::move(batch));
+
   if (auto st = log_->persist(rd.hard_state, rd.entries, rd.share_repairs); !st)
     fatal("persisting the raft log", st.error());
   for (const auto& c : rd.corrupt_shares) {
@@ -180,7 +195,7 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
   publish();
 
   std::map<uint64_t, std::vector<std::string>> out;
-  for (const auto& m : rd.messages) out[m.to].push_back(wire::encode_message(m));
+  for (const auto& m : later) out[m.to].push_back(wire::encode_message(m));
   for (auto& [to, batch] : out) transport_->send_raft(to, std::move(batch));
 
   if (!rd.committed_entries.empty()) apply(rd.committed_entries);
