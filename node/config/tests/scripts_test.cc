@@ -111,7 +111,8 @@ TEST_CASE("local-cluster up names the missing binary; bad input is refused") {
   TempDir dir;
   // Point at a binary that does not exist (the real one may be built): up must name it and start nothing.
   const std::string missing = (dir.path / "no-such-etsecd-node").string();
-  Run r = run_script("up --members 3 --threshold 2 --dir " + dir.path.string(), "ETSECD_NODE_BIN=" + missing + " ");
+  Run r = run_script("up --members 3 --threshold 2 --dir " + dir.path.string(),
+                     "ETSECD_NODE_BIN=" + missing + " ");
   CHECK(r.rc != 0);
   CHECK(r.out.find("the member binary " + missing) != std::string::npos);
   std::string custom_command = "ETSECD_NODE_BIN=/nope/node " + std::string(ETSECD_SOURCE_DIR) +

@@ -55,7 +55,8 @@ Result<WriteOutcome> MemberImpl::write(WriteRequest request, Deadline deadline) 
   const auto start = std::chrono::steady_clock::now();
   auto result = write_once(std::move(request), deadline);
   if (result && metrics_.observe) {
-    metrics_.observe(op_name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    metrics_.observe(op_name,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return result;
 }

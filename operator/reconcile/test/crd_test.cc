@@ -190,11 +190,13 @@ namespace {
 void check_in_schema(const nlohmann::json& value, const YAML::Node& schema, const std::string& path) {
   if (value.is_object()) {
     if (schema["x-kubernetes-preserve-unknown-fields"]) return;
-    for (const auto& [key, child] : value.items()) {
+    for (const auto& item : value.items()) {
+      // A plain variable, not a structured binding: doctest's message lambda captures it (clang 14).
+      const std::string key = item.key();
       const YAML::Node property =
           schema["properties"][key] ? schema["properties"][key] : schema["additionalProperties"];
       REQUIRE_MESSAGE(property, path << "." << key << " is not in the CRD schema");
-      check_in_schema(child, property, path + "." + key);
+      check_in_schema(item.value(), property, path + "." + key);
     }
   } else if (value.is_array()) {
     for (const auto& item : value) check_in_schema(item, schema["items"], path + "[]");
