@@ -103,13 +103,14 @@ pod_log_tail() { # NS POD [LINES]
   [[ -n "$f" ]] && tail -n "${3:-5}" "$f" | tr '\n' '|'
 }
 
-# operator_pid POD : pid of the process the agent runs for that operator pod, found by its binary
-# and its POD_NAME, so nothing but that one process is ever signalled.
+# operator_pid POD : pid of the process the agent runs for that operator pod, found by its binary's
+# name and its POD_NAME, so nothing but that one process is ever signalled.
 operator_pid() {
   local pod="$1" exe pid
   for d in /proc/[0-9]*; do
     exe="$(readlink "$d/exe" 2>/dev/null)" || continue
-    [[ "$exe" == "$E2E_OPERATOR_BIN" ]] || continue
+    # The agent runs a staged copy of the binary (e2e/control-plane/up), so match on its name.
+    [[ "$(basename "$exe")" == *"$(basename "$E2E_OPERATOR_BIN")" ]] || continue
     if tr '\0' '\n' <"$d/environ" 2>/dev/null | grep -qx "POD_NAME=$pod"; then
       pid="${d#/proc/}"
       echo "$pid"
