@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "etsecd/shamir/backend.h"
+
 namespace etsecd::shamir::kernels {
 
 // out[j] = sum_i rows[i][j] * x^i for j < len, by Horner's rule (rows[0] is the constant term).
@@ -36,5 +38,8 @@ void portable_lin_comb_at(const uint8_t* weights, const uint8_t* const* rows, si
 
 // The active kernel set (see etsecd/shamir/backend.h).
 const Kernels& active();
+// The kernel set of one backend, whether or not it is active (tests compare them; the caller must
+// check the CPU supports it).
+const Kernels& for_backend(GfBackend backend);
 
 }  // namespace etsecd::shamir::kernels

@@ -11,20 +11,6 @@
 namespace etsecd::shamir {
 namespace {
 
-const kernels::Kernels& kernels_of(GfBackend backend) {
-  switch (backend) {
-    case GfBackend::kSsse3:
-      return kernels::kSsse3;
-    case GfBackend::kAvx2:
-      return kernels::kAvx2;
-    case GfBackend::kGfniAvx2:
-      return kernels::kGfniAvx2;
-    case GfBackend::kPortable:
-      break;
-  }
-  return kernels::kPortable;
-}
-
 struct Supported {
   std::array<GfBackend, 4> list{};
   size_t count = 0;
@@ -93,7 +79,21 @@ Status select_gf_backend(GfBackend backend) {
 }
 
 namespace kernels {
-const Kernels& active() { return kernels_of(active_gf_backend()); }
+const Kernels& for_backend(GfBackend backend) {
+  switch (backend) {
+    case GfBackend::kSsse3:
+      return kSsse3;
+    case GfBackend::kAvx2:
+      return kAvx2;
+    case GfBackend::kGfniAvx2:
+      return kGfniAvx2;
+    case GfBackend::kPortable:
+      break;
+  }
+  return kPortable;
+}
+
+const Kernels& active() { return for_backend(active_gf_backend()); }
 }  // namespace kernels
 
 }  // namespace etsecd::shamir

@@ -11,20 +11,6 @@
 namespace etsecd::shamir {
 namespace {
 
-const kernels::Kernels& kernels_for(GfBackend b) {
-  switch (b) {
-    case GfBackend::kSsse3:
-      return kernels::kSsse3;
-    case GfBackend::kAvx2:
-      return kernels::kAvx2;
-    case GfBackend::kGfniAvx2:
-      return kernels::kGfniAvx2;
-    case GfBackend::kPortable:
-      break;
-  }
-  return kernels::kPortable;
-}
-
 TEST_CASE("dispatch picks the fastest supported backend") {
   MESSAGE("GF backends on this CPU: " << supported_gf_backends().size()
                                       << ", active: " << name(active_gf_backend())
@@ -55,15 +41,15 @@ TEST_CASE("kernels agree with the portable path on random rows, counts and lengt
       CAPTURE(count);
       CAPTURE(len);
       std::vector<uint8_t> got(len);
-      kernels_for(b).eval(x, rows.data(), count, got.data(), len);
+      kernels::for_backend(b).eval(x, rows.data(), count, got.data(), len);
       REQUIRE(got == want_eval);
-      kernels_for(b).lin_comb(weights.data(), rows.data(), count, got.data(), len);
+      kernels::for_backend(b).lin_comb(weights.data(), rows.data(), count, got.data(), len);
       REQUIRE(got == want_comb);
       // In place on rows[0], as ZeroPolynomial::apply does.
       std::vector<uint8_t> in_place = data[0];
       std::array<const uint8_t*, 256> aliased = rows;
       aliased[0] = in_place.data();
-      kernels_for(b).eval(x, aliased.data(), count, in_place.data(), len);
+      kernels::for_backend(b).eval(x, aliased.data(), count, in_place.data(), len);
       REQUIRE(in_place == want_eval);
     }
   }
