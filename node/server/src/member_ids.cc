@@ -1,8 +1,8 @@
-#include "member_ids.h"
-
 #include <openssl/evp.h>
 
 #include <algorithm>
+
+#include "etsecd/server/member.h"
 
 namespace etsecd::server {
 namespace {
@@ -32,17 +32,6 @@ uint64_t derive_cluster_id(const std::vector<uint64_t>& member_ids, const std::s
   std::string data = "cluster";
   for (uint64_t id : ids) data += std::to_string(id) + ",";
   return first_u64(sha256(data + token));
-}
-
-std::string derive_cluster_fingerprint(const std::vector<PeerSpec>& initial_cluster, const std::string& token,
-                                       unsigned threshold, unsigned commit_quorum) {
-  std::vector<std::string> entries;
-  for (const auto& p : initial_cluster) entries.push_back(p.name + "=" + p.peer_url);
-  std::sort(entries.begin(), entries.end());
-  std::string data = "fingerprint";
-  for (const auto& e : entries) data += '\0' + e;
-  data += '\0' + token + '\0' + std::to_string(threshold) + '\0' + std::to_string(commit_quorum);
-  return sha256(data);
 }
 
 }  // namespace etsecd::server

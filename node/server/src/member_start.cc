@@ -8,7 +8,6 @@
 #include "etsecd/server/errors.h"
 #include "etsecd/storage/rocks_backend.h"
 #include "etsecd/wire/share_fetch.h"
-#include "member_ids.h"
 #include "member_impl.h"
 
 namespace etsecd::server {
@@ -74,10 +73,10 @@ Status MemberImpl::open() {
   std::vector<uint64_t> ids;
   for (const auto& [id, p] : peers_) ids.push_back(id);
   cluster_id_ = derive_cluster_id(ids, options_.cluster_token);
-  fingerprint_ = !options_.fingerprint.empty()
-                     ? options_.fingerprint
-                     : derive_cluster_fingerprint(options_.initial_cluster, options_.cluster_token,
-                                                  options_.threshold, options_.commit_quorum);
+  // One definition of "same settings" (config::cluster_fingerprint), computed by whoever parsed them.
+  if (options_.fingerprint.empty())
+    return make_error("server.config", "the cluster settings fingerprint is missing");
+  fingerprint_ = options_.fingerprint;
 
   if (auto st = open_storage(); !st) return st;
   if (auto st = create_core(); !st) return st;

@@ -49,7 +49,7 @@ struct MemberOptions {
   mvcc::Limits limits;
   std::string version;
   std::vector<std::string> advertise_client_urls;
-  // The settings fingerprint peers compare (config::cluster_fingerprint); derived here when empty.
+  // The settings fingerprint peers compare: config::cluster_fingerprint of the parsed flags (required).
   std::string fingerprint;
   // Structured logs (its field types cannot carry a value or a share). Defaults to stderr at info.
   const log::Logger* logger = nullptr;
