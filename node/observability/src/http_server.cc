@@ -31,6 +31,13 @@ struct HttpServer::Impl {
             .reply(ok ? http::status_codes::OK : http::status_codes::ServiceUnavailable,
                    ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}", "application/json")
             .wait();
+      } else if (path == "/healthz") {
+        // Kubernetes-style liveness (the operator's probe): the same check as /health, plain text.
+        bool ok = !endpoints.healthy || endpoints.healthy();
+        request
+            .reply(ok ? http::status_codes::OK : http::status_codes::ServiceUnavailable,
+                   ok ? "ok\n" : "unhealthy\n", "text/plain; charset=utf-8")
+            .wait();
       } else if (path == "/readyz") {
         bool ok = endpoints.ready && endpoints.ready();
         request

@@ -66,10 +66,14 @@ TEST_CASE("metrics, health and readiness over HTTP") {
   Reply health = get(url, "/health");
   CHECK(health.status == 200);
   CHECK(health.body == "{\"health\":\"true\"}");
+  CHECK(get(url, "/healthz").status == 200);
   healthy = false;
   health = get(url, "/health");
   CHECK(health.status == 503);
   CHECK(health.body == "{\"health\":\"false\"}");
+  Reply healthz = get(url, "/healthz");
+  CHECK(healthz.status == 503);
+  CHECK(healthz.body == "unhealthy\n");
 
   CHECK(get(url, "/readyz").status == 503);
   ready = true;

@@ -20,7 +20,8 @@
 #include "etsecd/kube/leader_election.h"
 #include "etsecd/kube/stop_signal.h"
 #include "etsecd/log/logger.h"
-#include "etsecd/observability/metrics_server.h"
+#include "etsecd/observability/http_server.h"
+#include "etsecd/observability/metrics.h"
 #include "etsecd/observability/operator_metrics.h"
 #include "flags.h"
 
@@ -117,21 +118,27 @@ int run(const Flags& flags) {
     return 1;
   }
 
-  observability::MetricsRegistry registry;
+  metrics::Registry registry;
   observability::OperatorMetrics metrics(registry);
   operator_cmd::WorkerHeartbeat heartbeat;
-  observability::MetricsServer metrics_server(
-      registry, [&heartbeat] { return heartbeat.check(std::chrono::minutes(3)); });
+  std::unique_ptr<observability::HttpServer> metrics_server;
   if (flags.metrics) {
-    Status st = metrics_server.start(flags.metrics->host, flags.metrics->port);
-    if (!st.ok()) {
-      logger.error("cannot serve metrics",
-                   {{"address", flags.metrics->host + ":" + std::to_string(flags.metrics->port)},
-                    {"error", st.error().message}});
+    const std::string address = flags.metrics->host + ":" + std::to_string(flags.metrics->port);
+    observability::HttpEndpoints endpoints;
+    endpoints.metrics = [&registry] { return registry.render(); };
+    endpoints.ready = [] { return true; };
+    endpoints.healthy = [&heartbeat, &logger] {
+      Status st = heartbeat.check(std::chrono::minutes(3));
+      if (!st.ok()) logger.warn("liveness check failed", {{"error", st.error().message}});
+      return st.ok();
+    };
+    auto server = observability::HttpServer::start("http://" + address, std::move(endpoints));
+    if (!server.ok()) {
+      logger.error("cannot serve metrics", {{"address", address}, {"error", server.error().message}});
       return 1;
     }
-    logger.info("serving /metrics and /healthz",
-                {{"address", flags.metrics->host + ":" + std::to_string(flags.metrics->port)}});
+    metrics_server = std::move(*server);
+    logger.info("serving /metrics and /healthz", {{"address", address}});
   }
 
   operator_cmd::ControllerOptions options;
@@ -209,7 +216,7 @@ int run(const Flags& flags) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);
   }
   signal_thread.join();
-  metrics_server.stop();
+  metrics_server.reset();
   logger.info("exiting", {{"code", exit_code}});
   return exit_code;
 }

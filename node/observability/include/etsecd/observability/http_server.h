@@ -1,8 +1,9 @@
 #pragma once
 // The member's plain-HTTP side listener (--listen-metrics-urls): GET /metrics (Prometheus text),
 // GET /health (etcd's {"health":"true"} / {"health":"false"} with 200 / 503) and GET /readyz
-// (200 "ok" / 503 "not ready"). Nothing it serves may contain a value or a share: the bodies come only
-// from the callbacks below, which report counts and states.
+// (200 "ok" / 503 "not ready"); /healthz is /health in plain text for Kubernetes probes. Nothing it serves
+// may contain a value or a share: the bodies come only from the callbacks below, which report counts and
+// states.
 //
 // cpprest stays behind this header (pimpl); only http_server.cc includes it.
 

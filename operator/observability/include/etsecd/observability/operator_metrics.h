@@ -1,15 +1,16 @@
 #pragma once
-// The operator's own metrics, registered under etsecd_operator_*.
+// The operator's own metrics, etsecd_operator_*, in the same Prometheus registry the members use
+// (etsecd/observability/metrics.h).
 
 #include <string>
 
-#include "etsecd/observability/metrics_registry.h"
+#include "etsecd/observability/metrics.h"
 
 namespace etsecd::observability {
 
 class OperatorMetrics {
  public:
-  explicit OperatorMetrics(MetricsRegistry& registry);
+  explicit OperatorMetrics(metrics::Registry& registry);
 
   // One reconcile pass of a cluster finished. error_code is "" on success, else the etsecd::Error code
   // ("kube.conflict", ...), which becomes a label of the error counter.
@@ -20,10 +21,12 @@ class OperatorMetrics {
   void watch_error(const std::string& resource);
 
  private:
-  MetricsRegistry& registry_;
-  Histogram& duration_;
-  Gauge& queue_depth_;
-  Gauge& leader_;
+  metrics::Histogram& duration_;
+  metrics::Gauge& queue_depth_;
+  metrics::Gauge& leader_;
+  metrics::Family<metrics::Counter>& reconciles_;
+  metrics::Family<metrics::Counter>& errors_;
+  metrics::Family<metrics::Counter>& watch_errors_;
 };
 
 }  // namespace etsecd::observability
