@@ -1,7 +1,7 @@
 #include "etsecd/config/describe.h"
 
+#include "etsecd/common/quorum.h"
 #include "etsecd/config/fingerprint.h"
-#include "etsecd/config/quorum.h"
 
 namespace etsecd::config {
 namespace {

@@ -4,7 +4,7 @@
 #include <limits>
 #include <set>
 
-#include "etsecd/config/quorum.h"
+#include "etsecd/common/quorum.h"
 #include "etsecd/config/tls_files.h"
 
 namespace etsecd::config {

@@ -1,4 +1,4 @@
-#include "etsecd/config/quorum.h"
+#include "etsecd/common/quorum.h"
 
 #include <doctest/doctest.h>
 

@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <set>
 
+#include "etsecd/common/quorum.h"
+
 namespace etsecd::raft {
 
-unsigned election_quorum(unsigned voters) { return voters / 2 + 1; }
+// The arithmetic itself is etsecd/common/quorum.h, shared with the flags' validation and the operator.
+unsigned election_quorum(unsigned voters) { return quorum::majority(voters); }
 
-unsigned default_commit_quorum(unsigned voters, unsigned threshold) { return (voters + threshold + 1) / 2; }
+unsigned default_commit_quorum(unsigned voters, unsigned threshold) {
+  return quorum::default_commit_quorum(voters, threshold);
+}
 
 unsigned min_commit_quorum(unsigned voters, unsigned threshold) {
-  return std::max(election_quorum(voters), threshold);
+  return quorum::min_commit_quorum(voters, threshold);
 }
 
 Result<QuorumSettings> resolve_quorum(unsigned voters, unsigned threshold, unsigned requested_commit_quorum) {

@@ -5,13 +5,13 @@
 #include <functional>
 #include <vector>
 
-#include "etsecd/config/quorum.h"
+#include "etsecd/common/quorum.h"
 
 namespace etsecd::reconcile {
 
 using nlohmann::json;
 
-// The member binary's own rules (etsecd/config/quorum.h): the default W = ceil((n+k)/2) is the one that
+// The member binary's own rules (etsecd/common/quorum.h): the default W = ceil((n+k)/2) is the one that
 // keeps a just-committed value readable with W members up; the minimum is only allowed when asked for.
 int default_commit_quorum(int members, int threshold) {
   return static_cast<int>(

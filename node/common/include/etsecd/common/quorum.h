@@ -1,6 +1,6 @@
 #pragma once
 // Quorum arithmetic for n voters, threshold k and commit quorum W, kept free of everything else so the
-// Raft core, the simulator and the configuration can share one definition.
+// Raft core, the flags' validation and the operator share one definition.
 //
 // Why these numbers: an entry is committed once W voters have persisted their share, so a committed
 // value has at least W holders. Any later leader hears from at least floor(n/2)+1 voters (it was
