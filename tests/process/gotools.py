@@ -3,6 +3,7 @@
 tool's go.sum."""
 import hashlib
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,7 +22,8 @@ def tool(name):
     if not out.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
-        env = dict(os.environ, GOFLAGS="-mod=readonly -trimpath -buildvcs=false")
-        subprocess.run(["go", "build", "-o", str(tmp), "."], cwd=src, check=True, env=env)
+        env = dict(os.environ, GOFLAGS="-mod=readonly -trimpath -buildvcs=false", GOTOOLCHAIN="local")
+        go = shutil.which("go") or "/usr/local/go/bin/go"
+        subprocess.run([go, "build", "-o", str(tmp), "."], cwd=src, check=True, env=env)
         tmp.rename(out)
     return out
