@@ -2,11 +2,11 @@
 // for a store of 1 GiB of values (1 KiB each by default), beside a plain file copy of the same number
 // of bytes between two local directories as the bound.
 //
-// The repair runs the real pieces a member repair is made of, on real RocksDB stores: bounded chunks
-// exported from one holder (Store::export_chunk), the other holders' shares of the same records
-// (Store::shares_of), repair_at at the new x (rebuild_chunk), and the resumable install on the new
-// member (Store::install_chunk, one batch per chunk, then sync). It does NOT include the network hop
-// between members (gRPC + TLS), which a member repair adds on top.
+// The repair is the real session (repair::run_session) over real RocksDB stores, with every message
+// encoded and decoded as on the wire: bounded chunks exported by the leader, k = 3 other holders'
+// shares of the same records (so each record is checked with k+1 shares), repair_at at the new x, and
+// the resumable install on the new member (one batch per chunk, then sync). Calls go straight to the
+// holders' and new member's handlers: the network hop between members (gRPC + TLS) is NOT included.
 //
 // Usage: etsecd_repair_bench [--bytes N] [--value-size N] [--chunk-records N] [--dir D] [--keep]
 
@@ -23,7 +23,8 @@
 #include <vector>
 
 #include "etsecd/mvcc/store.h"
-#include "etsecd/repair/rebuild_chunk.h"
+#include "etsecd/repair/receiver.h"
+#include "etsecd/repair/session.h"
 #include "etsecd/shamir/random.h"
 #include "etsecd/shamir/shamir.h"
 #include "etsecd/shamir/share_codec.h"
@@ -36,7 +37,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr unsigned kThreshold = 3;
-constexpr uint8_t kTargetX = 4;
+constexpr uint8_t kHolders = 4;  // a 4-member cluster at k=3 growing to 5
+constexpr uint8_t kTargetX = 5;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "repair_bench: %s\n", what.c_str());
@@ -130,7 +132,8 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   const uint64_t records = total_bytes / value_size;
   std::printf(
-      "repair bench: %llu values of %zu bytes (%.1f MiB), k=%u, holders x=1,2,3, new member x=%u, "
+      "repair bench: %llu values of %zu bytes (%.1f MiB), k=%u, holders x=1..4 (leader x=1), new member "
+      "x=%u, "
       "chunks of %zu records, in %s\n",
       static_cast<unsigned long long>(records), value_size,
       static_cast<double>(records * value_size) / (1 << 20), kThreshold, kTargetX, chunk_records,
@@ -138,7 +141,8 @@ int main(int argc, char** argv) {
 
   // ---- Set-up: three holders' stores, each with its own share of every value ----
   std::vector<std::unique_ptr<mvcc::Store>> holders;
-  for (int x = 1; x <= 3; ++x) holders.push_back(open_store(dir / ("holder" + std::to_string(x)), false));
+  for (int x = 1; x <= kHolders; ++x)
+    holders.push_back(open_store(dir / ("holder" + std::to_string(x)), false));
   const int64_t last_rev = static_cast<int64_t>(records) + 1;
   const mvcc::SnapshotPoint point{static_cast<uint64_t>(records) + 10, last_rev, mvcc::kNoCompaction};
   for (auto& h : holders) {
@@ -148,9 +152,9 @@ int main(int argc, char** argv) {
   std::vector<uint32_t> value_crc(records);
   {
     auto rng = shamir::make_csprng();
-    const std::vector<uint8_t> xs{1, 2, 3, kTargetX};
+    const std::vector<uint8_t> xs{1, 2, 3, 4, kTargetX};
     std::vector<uint8_t> value(value_size);
-    std::vector<repair::RecordList> batch(3);
+    std::vector<repair::RecordList> batch(kHolders);
     const auto t = Clock::now();
     for (uint64_t i = 0; i < records; ++i) {
       rng->fill(value);
@@ -158,14 +162,14 @@ int main(int argc, char** argv) {
       auto shares = shamir::split(value, kThreshold, xs, *rng);
       if (!shares) die(shares.error().message);
       const mvcc::RecordKey key{key_of(i), {static_cast<int64_t>(i) + 2, 0}};
-      for (size_t h = 0; h < 3; ++h) {
+      for (size_t h = 0; h < kHolders; ++h) {
         auto enc = shamir::encode_share((*shares)[h], kThreshold);
         batch[h].emplace_back(key,
                               mvcc::Record{false, key.rev.main, 1, 0, std::string(enc.begin(), enc.end())});
       }
-      expected_crc[i] = shamir::crc32c(shamir::encode_share((*shares)[3], kThreshold));
+      expected_crc[i] = shamir::crc32c(shamir::encode_share((*shares)[kHolders], kThreshold));
       if (batch[0].size() == 4096 || i + 1 == records) {
-        for (size_t h = 0; h < 3; ++h) {
+        for (size_t h = 0; h < kHolders; ++h) {
           if (auto s = holders[h]->install_chunk(batch[h]); !s) die(s.error().message);
           batch[h].clear();
         }
@@ -175,51 +179,38 @@ int main(int argc, char** argv) {
       if (auto s = h->finish_install(); !s) die(s.error().message);
       if (auto s = h->sync(); !s) die(s.error().message);
     }
-    std::printf("set-up: 3 holder stores written in %.1f s\n", seconds_since(t));
+    std::printf("set-up: %u holder stores written in %.1f s\n", kHolders, seconds_since(t));
   }
 
-  // ---- The repair ----
+  // ---- The repair: the leader (x=1) runs a session against in-process holders and new member ----
   const long rss_before = max_rss_kib();
   auto target = open_store(dir / "new-member", false);
-  repair::RebuildStats stats;
-  uint64_t chunks = 0;
-  uint64_t max_chunk_share_bytes = 0;
+  repair::Receiver receiver(*target, repair::Receiver::Hooks{});
+  auto call = [&](uint64_t id, const std::string& method, const std::string& body) -> Result<std::string> {
+    const std::span<const uint8_t> in(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+    if (id == kTargetX) return receiver.handle(method, in);
+    return repair::serve_shares(*holders[id - 1], in);
+  };
+  repair::SessionPlan plan;
+  plan.self_x = 1;
+  plan.threshold = kThreshold;
+  for (uint8_t x = 2; x <= kHolders; ++x) plan.holders.push_back(repair::Peer{x, x});
+  plan.target = repair::Peer{kTargetX, kTargetX};
+  plan.source = 1;
+  plan.raft_snapshot = [](const mvcc::SnapshotPoint&) -> Result<std::string> { return std::string("meta"); };
+  repair::SessionOptions options;
+  options.max_records = chunk_records;
   const auto t0 = Clock::now();
-  if (auto s = target->begin_install(2, holders[0]->snapshot_point()); !s) die(s.error().message);
-  {
-    const int64_t at = holders[0]->snapshot_point().current_revision;
-    std::optional<mvcc::RecordKey> after;
-    std::vector<mvcc::RecordKey> keys;
-    for (;;) {
-      auto chunk = holders[0]->export_chunk(at, after, chunk_records, 64ull << 20);
-      if (!chunk) die(chunk.error().message);
-      if (chunk->records.empty()) break;
-      keys.clear();
-      uint64_t share_bytes = 0;
-      for (const auto& [k, r] : chunk->records) {
-        keys.push_back(k);
-        share_bytes += r.share.size();
-      }
-      max_chunk_share_bytes = std::max(max_chunk_share_bytes, share_bytes);
-      std::vector<repair::HolderShares> others;
-      for (uint8_t x = 2; x <= 3; ++x) {
-        auto shares = holders[x - 1]->shares_of(keys);
-        if (!shares) die(shares.error().message);
-        others.push_back(repair::HolderShares{x, std::move(*shares)});
-      }
-      auto rebuilt = repair::rebuild_chunk(chunk->records, 1, others, kThreshold, kTargetX,
-                                           holders[1]->compact_revision(), &stats);
-      if (!rebuilt) die(rebuilt.error().message);
-      if (auto s = target->install_chunk(*rebuilt); !s) die(s.error().message);
-      ++chunks;
-      after = chunk->records.back().first;
-      if (chunk->done) break;
-    }
-  }
-  if (auto s = target->finish_install(); !s) die(s.error().message);
+  auto session = repair::run_session(*holders[0], plan, call, options);
+  if (!session) die(session.error().message);
   if (auto s = target->sync(); !s) die(s.error().message);
   const double repair_s = seconds_since(t0);
   const long rss_after = max_rss_kib();
+  const repair::RebuildStats& stats = session->rebuild;
+  const uint64_t chunks = session->chunks;
+  // The chunk bound: records per chunk x encoded share size (the byte bound, 4 MiB, is not reached).
+  const uint64_t chunk_share_bytes =
+      std::min<uint64_t>(options.max_bytes, chunk_records * shamir::encoded_share_size(value_size));
 
   // ---- Check: every share is the one the split gave x=4, and k of them give the values back ----
   {
@@ -283,20 +274,21 @@ int main(int argc, char** argv) {
   const double repair_mbs = mib / repair_s;
   const double copy_mbs = mib / copy_s;
   std::printf("\n%-44s %10s %12s\n", "", "seconds", "MiB/s");
-  std::printf("%-44s %10.2f %12.1f\n", "repair (export + 2 holders + repair_at + install)", repair_s,
-              repair_mbs);
+  std::printf("%-44s %10.2f %12.1f\n", "repair session (export, 3 holders, install)", repair_s, repair_mbs);
   std::printf("%-44s %10.2f %12.1f\n", "plain file copy of the same bytes (bound)", copy_s, copy_mbs);
   std::printf(
-      "repair speed = %.2fx of the copy; %llu chunks, largest chunk %.1f MiB of shares; "
+      "repair speed = %.2fx of the copy; %llu chunks of at most %.1f MiB of shares, %llu records checked "
+      "with k+1 shares; "
       "peak RSS %ld MiB during set-up, %ld MiB after the repair\n",
       repair_mbs / copy_mbs, static_cast<unsigned long long>(chunks),
-      static_cast<double>(max_chunk_share_bytes) / (1 << 20), rss_before / 1024, rss_after / 1024);
+      static_cast<double>(chunk_share_bytes) / (1 << 20),
+      static_cast<unsigned long long>(stats.checked_extra), rss_before / 1024, rss_after / 1024);
   std::printf("RESULT repair_seconds_1GiB %.2f s\n", repair_s * (1024.0 / mib));
   std::printf("RESULT repair_throughput %.1f MiB/s\n", repair_mbs);
   std::printf("RESULT copy_throughput %.1f MiB/s\n", copy_mbs);
   std::printf("RESULT repair_vs_copy %.2f x\n", repair_mbs / copy_mbs);
-  std::printf("RESULT repair_chunk_share_bytes_max %llu bytes\n",
-              static_cast<unsigned long long>(max_chunk_share_bytes));
+  std::printf("RESULT repair_chunk_share_bytes_bound %llu bytes\n",
+              static_cast<unsigned long long>(chunk_share_bytes));
   if (!keep) fs::remove_all(dir);
   return 0;
 }

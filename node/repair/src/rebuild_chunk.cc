@@ -64,7 +64,6 @@ Result<RecordList> rebuild_chunk(const RecordList& chunk, uint8_t source_x,
     };
     consider(record.share, source_x);
     for (const HolderShares& h : holders) {
-      if (views.size() > threshold) break;  // k to compute, one more to check
       if (h.shares[i]) consider(*h.shares[i], h.x);
     }
     if (views.size() < threshold) {
@@ -78,8 +77,22 @@ Result<RecordList> rebuild_chunk(const RecordList& chunk, uint8_t source_x,
     if (views.size() > threshold) {
       auto same = shamir::consistent(views, threshold);
       if (!same || !*same) {
-        ++inconsistent;
-        continue;
+        // With k+2 or more shares one bad share can be pinned down: the others agree without it.
+        bool fixed = false;
+        for (size_t j = 0; !fixed && views.size() >= threshold + 2 && j < views.size(); ++j) {
+          std::vector<shamir::ShareView> rest = views;
+          rest.erase(rest.begin() + static_cast<ptrdiff_t>(j));
+          auto ok = shamir::consistent(rest, threshold);
+          if (ok && *ok) {
+            views = std::move(rest);
+            fixed = true;
+          }
+        }
+        if (!fixed) {
+          ++inconsistent;
+          continue;
+        }
+        ++st.outvoted_shares;
       }
       ++st.checked_extra;
     }

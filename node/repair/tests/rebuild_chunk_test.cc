@@ -70,6 +70,26 @@ TEST_CASE("a corrupt holder share is rejected and another holder's used; a lying
   CHECK(caught.error().code == "repair.inconsistent_shares");
 }
 
+TEST_CASE("with k+2 shares one checksum-valid but wrong share is outvoted") {
+  auto f = Fixture::make(10, 2, 64, 17, 3, 6);
+  auto h3 = holder(f, 3);
+  for (auto& share : h3.shares) {
+    if (!share) continue;
+    auto d = shamir::decode_share(std::span(reinterpret_cast<const uint8_t*>(share->data()), share->size()));
+    REQUIRE(d.ok());
+    std::vector<uint8_t> y(d->share.y.begin(), d->share.y.end());
+    y[y.size() / 2] ^= 0x33;
+    auto enc = shamir::encode_share(shamir::ShareView(3, y), 3);
+    share = std::string(enc.begin(), enc.end());
+  }
+  RebuildStats stats;
+  auto out = rebuild_chunk(f.by_x[1], 1, {holder(f, 2), h3, holder(f, 4), holder(f, 5)}, 3, 6,
+                           mvcc::kNoCompaction, &stats);
+  REQUIRE(out.ok());
+  CHECK(*out == f.by_x[6]);
+  CHECK(stats.outvoted_shares == stats.shares_computed);
+}
+
 TEST_CASE("too few shares is an error unless the holders compacted the record") {
   auto f = Fixture::make(5, 3, 32, 3);
   auto h2 = holder(f, 2);

@@ -34,14 +34,16 @@ struct RebuildStats {
   uint64_t share_bytes = 0;        // bytes of those shares
   uint64_t rejected_shares = 0;    // failed their checksum, or claimed another x or threshold
   uint64_t skipped_compacted = 0;  // records gone from the holders by compaction (see below)
-  uint64_t checked_extra = 0;      // records where a (threshold+1)-th share confirmed the polynomial
+  uint64_t checked_extra = 0;      // records where more than threshold shares confirmed the polynomial
+  uint64_t outvoted_shares = 0;    // checksum-valid shares that disagreed with all the others
 };
 
 // The target member's records for one chunk exported by the member at `source_x` (whose own shares the
 // chunk carries). Records keep their key, revision and metadata; put records get the share at
 // `target_x`. A put record with fewer than `threshold` good shares is omitted if its main revision is
 // below `holders_compact_revision` (the holders compacted it after the export; the target replays that
-// compaction itself) and is an error otherwise.
+// compaction itself) and is an error otherwise. Every good share given is used: with k+1 the polynomial
+// is confirmed, with k+2 or more one share that disagrees with all the others is outvoted.
 // Errors: repair.bad_argument (target_x is 0 or one of the holders', holders misaligned with the chunk),
 // repair.insufficient_shares, repair.inconsistent_shares (k+1 shares on different polynomials: a
 // corrupt member; retry with other holders). Messages name keys' counts, never values or shares.
