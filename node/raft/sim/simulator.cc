@@ -103,7 +103,7 @@ class Schedule {
       // A learner: gets its own shares, never votes, never counts toward W.
       const MemberId learner = 10 + n_;
       ids.push_back(learner);
-      membership->members.push_back(Member{learner, static_cast<uint8_t>(n_ + 1), false});
+      membership->members.push_back(Member{learner, static_cast<uint8_t>(n_ + 1), false, {}});
       membership->max_x_used = static_cast<uint8_t>(n_ + 1);
     }
     node_cfg_.initial_membership = *membership;

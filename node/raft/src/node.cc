@@ -53,6 +53,8 @@ const char* to_string(MessageType type) {
       return "ShareFetchResp";
     case MessageType::kShareRepair:
       return "ShareRepair";
+    case MessageType::kTimeoutNow:
+      return "TimeoutNow";
   }
   return "?";
 }
@@ -1214,6 +1216,31 @@ Ready Node::ready() { return impl_->ready(); }
 void Node::advance(const Ready& ready) { impl_->advance(ready); }
 const NodeStats& Node::stats() const { return impl_->stats; }
 const Membership& Node::membership() const { return impl_->membership; }
+const Membership& Node::committed_membership() const { return impl_->membership; }
+bool Node::removed_self() const { return false; }
+
+Result<ProposalId> Node::propose_conf_change(ConfChange change) {
+  if (impl_->role != Role::kLeader) {
+    return make_error("raft.not_leader",
+                      "this member is not the leader (leader: " + std::to_string(impl_->lead) + ")");
+  }
+  auto next = apply_conf_change(impl_->membership, change);
+  if (!next) return next.error();
+  return make_error("raft.unimplemented", "membership changes are not implemented yet in this build");
+}
+
+Status Node::transfer_leadership(MemberId to) {
+  if (impl_->role != Role::kLeader) {
+    return make_error("raft.not_leader",
+                      "this member is not the leader (leader: " + std::to_string(impl_->lead) + ")");
+  }
+  const Member* target = impl_->member(to);
+  if (!target)
+    return make_error("raft.unknown_member", "member " + std::to_string(to) + " is not in the membership");
+  if (!target->voter) return make_error("raft.not_voter", "member " + std::to_string(to) + " is a learner");
+  if (to == impl_->cfg.id) return Status::Ok();
+  return make_error("raft.unimplemented", "leadership transfer is not implemented yet in this build");
+}
 
 NodeStatus Node::status() const {
   NodeStatus s;
@@ -1227,6 +1254,7 @@ NodeStatus Node::status() const {
   s.recovering = impl_->recovering;
   s.quorum = impl_->quorum;
   s.x = impl_->self_x;
+  s.voter = impl_->self_voter;
   return s;
 }
 
