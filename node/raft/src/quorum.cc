@@ -99,7 +99,7 @@ Result<Membership> initial_membership(const std::vector<MemberId>& ids, unsigned
   m.threshold = threshold;
   m.commit_quorum_override = requested_commit_quorum;
   for (size_t i = 0; i < ids.size(); ++i)
-    m.members.push_back(Member{ids[i], static_cast<uint8_t>(i + 1), true});
+    m.members.push_back(Member{ids[i], static_cast<uint8_t>(i + 1), true, {}});
   m.max_x_used = static_cast<uint8_t>(ids.size());
   auto q = validate_membership(m);
   if (!q) return q.error();

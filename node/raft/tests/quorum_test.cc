@@ -50,8 +50,8 @@ TEST_CASE("fault tolerances") {
 TEST_CASE("initial membership assigns x by position and validates") {
   auto m = initial_membership({7, 9, 4}, 2, 0);
   REQUIRE(m.ok());
-  CHECK(m->members[0] == Member{7, 1, true});
-  CHECK(m->members[2] == Member{4, 3, true});
+  CHECK(m->members[0] == Member{7, 1, true, {}});
+  CHECK(m->members[2] == Member{4, 3, true, {}});
   CHECK(m->max_x_used == 3);
   CHECK(initial_membership({7, 7, 4}, 2, 0).error().code == "raft.invalid_membership");
   CHECK(initial_membership({7, 0, 4}, 2, 0).error().code == "raft.invalid_membership");

@@ -9,6 +9,7 @@
 //     apply rd.share_repairs (same durability);
 //     send rd.messages;                                        // only after persisting
 //     apply rd.committed_entries; answer rd.read_states; fail rd.dropped_proposals;
+//     if (rd.membership) update the peer list; stop (and wipe) once node.removed_self();
 //     node.advance(rd);
 //   }
 //
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "etsecd/common/result.h"
+#include "etsecd/raft/conf_change.h"
 #include "etsecd/raft/quorum.h"
 #include "etsecd/raft/secret_sharer.h"
 #include "etsecd/raft/storage.h"
@@ -32,8 +34,14 @@ namespace etsecd::raft {
 
 struct Config {
   MemberId id = kNoMember;
-  // Used when storage holds no membership yet (a fresh member): identical on every initial member.
+  // The cluster's bootstrap membership, used when storage holds no snapshot membership: identical on
+  // every initial member, and given by its host to a member that joins later (which then replays the
+  // log from index 1, applying every committed conf change in order, like everyone after a restart).
   Membership initial_membership;
+  // A member that joins later is not in initial_membership: its share index, assigned by the leader
+  // when its AddLearner entry was appended, checks its shares before it sees that entry commit.
+  // 0 = take x from the membership.
+  uint8_t self_x = 0;
   unsigned election_tick =
       10;  // followers campaign after a random timeout in [election_tick, 2*election_tick)
   unsigned heartbeat_tick = 1;
@@ -97,6 +105,10 @@ struct Ready {
   std::vector<ReadState> read_states;
   std::vector<ProposalId> dropped_proposals;  // proposals of this member that can never commit
   std::vector<CorruptShare> corrupt_shares;   // for metrics and logs
+  // Set when a committed conf change changed the membership (after the entry is in committed_entries
+  // of this or an earlier Ready): persist it, update the peer list, and stop this member once it is
+  // no longer in it (Node::removed_self()).
+  std::optional<Membership> membership;
 };
 
 struct NodeStatus {
@@ -110,6 +122,9 @@ struct NodeStatus {
   bool recovering = false;  // leader still resolving its uncommitted suffix: not serving yet
   QuorumSettings quorum;
   uint8_t x = 0;
+  bool voter = false;                // false: a learner, or a member removed from the membership
+  MemberId transferee = kNoMember;   // leader: the member leadership is being transferred to
+  bool conf_change_pending = false;  // leader: a conf change is appended but not yet committed
 };
 
 // Counters for tests, the simulator and metrics.
@@ -148,8 +163,26 @@ class Node {
   // The host learned, through its own RPC (e.g. a KV share fetch carrying term and context), that
   // member `from` was in `term` and followed this leader when it answered for read `context`.
   void ack_leadership(MemberId from, uint64_t term, const Bytes& context);
-  // Starts an election now (tests, leadership transfer later).
+  // Starts an election now (tests).
   void campaign();
+
+  // Leader only: appends a kConfChange entry; it takes effect on every member when committed, and
+  // Ready::membership reports it then. An AddLearner with x = 0 gets x = max_x_used + 1, visible in
+  // membership() as soon as this returns. Errors:
+  // raft.not_leader, raft.leader_recovering, raft.transfer_in_progress, raft.conf_change_pending (one
+  // change at a time, and only once the leader committed an entry of its own term: retry shortly),
+  // raft.learner_not_ready (promote of a learner that lacks committed entries or was not heard from
+  // recently), raft.too_few_holders (a remove/promote would leave a committed value with fewer than
+  // k holders among the voters), and those of apply_conf_change().
+  Result<ProposalId> propose_conf_change(ConfChange change);
+  // Leader only: stops accepting proposals (raft.transfer_in_progress) for at most one election
+  // timeout, brings `to` up to date, then sends it kTimeoutNow; `to` campaigns at once without PreVote
+  // and its vote requests override followers' leader lease. Transfer to self: Ok, nothing happens.
+  // Errors: raft.not_leader, raft.unknown_member, raft.not_voter.
+  Status transfer_leadership(MemberId to);
+  // True once a committed conf change removed this member: it no longer votes or campaigns; the host
+  // should stop it and wipe its shares.
+  bool removed_self() const;
 
   bool has_ready() const;
   Ready ready();
@@ -157,7 +190,12 @@ class Node {
 
   NodeStatus status() const;
   const NodeStats& stats() const;
+  // The newest configuration in this member's log: the committed one plus the appended but not yet
+  // committed conf change, if any (so a leader sees the x it assigned right after
+  // propose_conf_change). Equal to committed_membership() when no change is pending.
   const Membership& membership() const;
+  // The configuration in effect: quorums, elections and Ready::membership use this one.
+  const Membership& committed_membership() const;
 
   struct Impl;
 

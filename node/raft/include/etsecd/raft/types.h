@@ -18,7 +18,7 @@ inline constexpr uint64_t kNoIndex = std::numeric_limits<uint64_t>::max();
 enum class EntryType : uint8_t {
   kNormal = 0,      // metadata from the layer above plus one share per value
   kNoOp = 1,        // appended by every new leader once its uncommitted suffix is resolved
-  kConfChange = 2,  // reserved for membership changes (issue 4): plaintext, no values
+  kConfChange = 2,  // metadata = encode_conf_change() (conf_change.h): plaintext, no values
 };
 
 // One log entry as stored by one member. `metadata` (keys, op type, ...) is plaintext and identical on
@@ -43,8 +43,11 @@ struct HardState {
 
 struct Member {
   MemberId id = kNoMember;
-  uint8_t x = 0;  // share index, 1..255, unique for the lifetime of the cluster, never reused
-  bool voter = true;
+  uint8_t x = 0;      // share index, 1..255, unique for the lifetime of the cluster, never reused
+  bool voter = true;  // false: a learner (gets shares, never votes, counts toward no quorum)
+  // Opaque to the core (the host's name and peer URLs): part of the replicated membership, so the host
+  // knows every member's address after a restart. Empty for initial members (the host knows them).
+  Bytes context{};  // (a default initializer, so Member{id, x, voter} stays warning-free)
   friend bool operator==(const Member&, const Member&) = default;
 };
 
@@ -78,7 +81,12 @@ enum class MessageType : uint8_t {
   kShareFetch,      // leader asks a holder for its shares of entries index..fetch_last
   kShareFetchResp,  // share_items: the holder's own shares, each tagged with (index, term)
   kShareRepair,     // leader sends a member a rebuilt share to replace one it reported corrupt
+  kTimeoutNow,      // leadership transfer: the leader tells an up-to-date voter to campaign at once
 };
+
+// Context of the kVote (and kVoteResp) of a campaign started by kTimeoutNow: voters grant it even within
+// their leader lease (CheckQuorum), because the current leader asked for it (as etcd's campaignTransfer).
+inline constexpr char kCampaignTransferContext[] = "CampaignTransfer";
 
 const char* to_string(MessageType type);
 
