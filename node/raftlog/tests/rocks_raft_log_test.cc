@@ -148,6 +148,26 @@ TEST_CASE("reads without a reopen (served from recent entries) match reads after
   CHECK(*cold == expect);
 }
 
+TEST_CASE("only entries, repairs, term and vote are fsynced; a commit-only hard state is written without") {
+  const raft::HardState stored{3, 2, 10};
+  CHECK(raftlog::need_sync(std::nullopt, {entry(11, 3)}, {}, stored));
+  CHECK(raftlog::need_sync(std::nullopt, {}, {raft::ShareRepair{5, 3, 0, {1}}}, stored));
+  CHECK(raftlog::need_sync(raft::HardState{4, 0, 10}, {}, {}, stored));
+  CHECK(raftlog::need_sync(raft::HardState{3, 1, 10}, {}, {}, stored));
+  CHECK(raftlog::need_sync(raft::HardState{3, 2, 12}, {entry(11, 3)}, {}, stored));
+  CHECK_FALSE(raftlog::need_sync(raft::HardState{3, 2, 12}, {}, {}, stored));
+  CHECK_FALSE(raftlog::need_sync(std::nullopt, {}, {}, stored));
+
+  TempDir d;
+  {
+    auto log = open(d);
+    REQUIRE(log->persist(raft::HardState{3, 2, 0}, {entry(1, 3), entry(2, 3)}, {}).ok());
+    REQUIRE(log->persist(raft::HardState{3, 2, 2}, {}, {}).ok());
+    CHECK(log->hard_state() == raft::HardState{3, 2, 2});
+  }
+  CHECK(open(d)->hard_state() == raft::HardState{3, 2, 2});  // written, just not flushed to the disk
+}
+
 TEST_CASE("an unopenable directory gives a clear error") {
   auto log = raftlog::RocksRaftLog::open("/proc/etsecd-cannot-create-here");
   REQUIRE_FALSE(log.ok());
