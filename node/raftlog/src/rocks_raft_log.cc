@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <mutex>
+#include <optional>
 
 #include "etsecd/wire/raft_codec.h"
 
@@ -60,6 +61,12 @@ Result<raft::SnapshotMeta> decode_snapshot(const std::string& s) {
 
 }  // namespace
 
+bool need_sync(const std::optional<raft::HardState>& hard_state, const std::vector<raft::Entry>& entries,
+               const std::vector<raft::ShareRepair>& repairs, const raft::HardState& stored) {
+  if (!entries.empty() || !repairs.empty()) return true;
+  return hard_state && (hard_state->term != stored.term || hard_state->vote != stored.vote);
+}
+
 struct RocksRaftLog::Impl {
   std::unique_ptr<rocksdb::DB> db;
   mutable std::mutex mu;  // guards the cached state below; the core and inspectors may read concurrently
@@ -67,8 +74,60 @@ struct RocksRaftLog::Impl {
   raft::SnapshotMeta snapshot;
   std::deque<uint64_t> terms;  // terms[i] is the term of entry snapshot.index + 1 + i
   bool written = false;
+  // The newest entries as written, always a suffix of the log (recent.back() is the last entry): the
+  // core reads recent entries back on every commit (to apply them) and every resend, and a RocksDB
+  // iterator plus decoding per Ready cost more than the copy. Bounded; older entries come from RocksDB.
+  std::deque<raft::Entry> recent;
+  uint64_t recent_bytes = 0;
 
   uint64_t last_index() const { return snapshot.index + terms.size(); }
+
+  void cache_drop_from(uint64_t index) {
+    while (!recent.empty() && recent.back().index >= index) {
+      recent_bytes -= raft::entry_size(recent.back());
+      recent.pop_back();
+    }
+  }
+
+  void cache_drop_through(uint64_t index) {
+    while (!recent.empty() && recent.front().index <= index) {
+      recent_bytes -= raft::entry_size(recent.front());
+      recent.pop_front();
+    }
+  }
+
+  void cache_append(const std::vector<raft::Entry>& entries) {
+    cache_drop_from(entries.front().index);
+    if (!recent.empty() && recent.back().index + 1 != entries.front().index) {
+      recent.clear();  // never a hole: the cache must stay one contiguous suffix
+      recent_bytes = 0;
+    }
+    for (const auto& e : entries) {
+      recent.push_back(e);
+      recent_bytes += raft::entry_size(e);
+    }
+    while (recent.size() > 1 && (recent.size() > kCachedEntries || recent_bytes > kCachedBytes)) {
+      recent_bytes -= raft::entry_size(recent.front());
+      recent.pop_front();
+    }
+  }
+
+  // Entries [lo, hi) from the cache if it holds lo (hi is known to be <= last_index() + 1).
+  std::optional<std::vector<raft::Entry>> cached(uint64_t lo, uint64_t hi, uint64_t max_bytes) const {
+    if (recent.empty() || lo < recent.front().index) return std::nullopt;
+    std::vector<raft::Entry> out;
+    uint64_t bytes = 0;
+    for (auto i = lo; i < hi; ++i) {
+      const raft::Entry& e = recent[i - recent.front().index];
+      bytes += raft::entry_size(e);
+      if (!out.empty() && bytes > max_bytes) break;
+      out.push_back(e);
+    }
+    return out;
+  }
+
+  static constexpr size_t kCachedEntries = 4096;
+  static constexpr uint64_t kCachedBytes = 16 << 20;
 
   Status load() {
     std::string v;
@@ -172,6 +231,10 @@ Result<std::vector<raft::Entry>> RocksRaftLog::entries(uint64_t lo, uint64_t hi,
   }
   std::vector<raft::Entry> out;
   if (lo >= hi) return out;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (auto hit = impl_->cached(lo, hi, max_bytes)) return std::move(*hit);
+  }
   rocksdb::ReadOptions ro;
   const std::string upper = entry_key(hi);
   rocksdb::Slice upper_slice(upper);
@@ -212,6 +275,7 @@ Status RocksRaftLog::persist(const std::optional<raft::HardState>& hard_state,
     if (first <= last) batch.DeleteRange(entry_key(first), entry_key(last + 1));
     for (const auto& e : entries) batch.Put(entry_key(e.index), wire::encode_entry(e));
   }
+  std::vector<raft::Entry> repaired;
   for (const auto& r : repairs) {
     std::string v;
     auto st = impl_->db->Get(rocksdb::ReadOptions(), entry_key(r.index), &v);
@@ -224,17 +288,33 @@ Status RocksRaftLog::persist(const std::optional<raft::HardState>& hard_state,
     }
     e->shares[r.value] = r.share;
     batch.Put(entry_key(r.index), wire::encode_entry(*e));
+    repaired.push_back(std::move(*e));
   }
   if (hard_state) batch.Put(kHardStateKey, wire::encode_hard_state(*hard_state));
 
   rocksdb::WriteOptions wo;
-  wo.sync = true;  // a member's acknowledgement promises its share is on disk: the commit rule counts it
+  // A member's acknowledgement promises its share is on disk (the commit rule counts it), and a vote
+  // must survive a crash. The commit index alone need not: it is only ever re-learned from the leader
+  // and may safely go back after a power loss (as in etcd, which syncs only for entries, term and vote).
+  // Skipping that fsync takes one whole disk flush off every write's path, on the leader between its
+  // quorum's acknowledgements and applying. The write still reaches the OS, so it survives kill -9,
+  // and the next synced write makes it durable too (the WAL is sequential).
+  wo.sync = need_sync(hard_state, entries, repairs, impl_->hard_state);
   auto st = impl_->db->Write(wo, &batch);
   if (!st.ok()) return make_error("raftlog.write", "writing the raft log: " + st.ToString());
 
   if (!entries.empty()) {
     impl_->terms.resize(entries.front().index - impl_->snapshot.index - 1);
     for (const auto& e : entries) impl_->terms.push_back(e.term);
+    impl_->cache_append(entries);
+  }
+  for (auto& e : repaired) {  // the cache keeps exactly what RocksDB now holds
+    auto& recent = impl_->recent;
+    if (recent.empty() || e.index < recent.front().index || e.index > recent.back().index) continue;
+    auto& cached = recent[e.index - recent.front().index];
+    impl_->recent_bytes -= raft::entry_size(cached);
+    impl_->recent_bytes += raft::entry_size(e);
+    cached = std::move(e);
   }
   if (hard_state) impl_->hard_state = *hard_state;
   impl_->written = true;
@@ -256,6 +336,7 @@ Status RocksRaftLog::compact(uint64_t index, const raft::Membership& membership)
   auto st = impl_->db->Write(wo, &batch);
   if (!st.ok()) return make_error("raftlog.write", "compacting the raft log: " + st.ToString());
   impl_->terms.erase(impl_->terms.begin(), impl_->terms.begin() + static_cast<long>(index - snap.index));
+  impl_->cache_drop_through(index);
   snap = std::move(next);
   impl_->written = true;
   return Status::Ok();

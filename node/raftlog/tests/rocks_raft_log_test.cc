@@ -112,6 +112,62 @@ TEST_CASE("compaction keeps the snapshot term and membership across reopen") {
   CHECK(es->size() == 4);
 }
 
+TEST_CASE("reads without a reopen (served from recent entries) match reads after one") {
+  TempDir d;
+  std::vector<raft::Entry> expect;
+  {
+    auto log = open(d);
+    std::vector<raft::Entry> es;
+    for (uint64_t i = 1; i <= 5000; ++i) es.push_back(entry(i, 1, static_cast<uint8_t>(i)));
+    REQUIRE(log->persist(raft::HardState{1, 1, 0}, es, {}).ok());
+    // Beyond what is kept in memory: the oldest entries still come back, now from RocksDB.
+    auto old = log->entries(1, 3, 1 << 20);
+    REQUIRE(old.ok());
+    CHECK((*old)[1] == entry(2, 1, 2));
+    REQUIRE(log->persist(raft::HardState{2, 1, 0},
+                         {entry(4999, 2, 50), entry(5000, 2, 51), entry(5001, 2, 52)}, {})
+                .ok());
+    REQUIRE(log->persist(raft::HardState{3, 1, 0}, {entry(5000, 3, 60)}, {}).ok());
+    REQUIRE(log->persist(std::nullopt, {}, {raft::ShareRepair{4999, 2, 0, raft::Bytes{7, 7, 7}}}).ok());
+    REQUIRE(log->compact(4990, raft::Membership{{{1, 1, true}}, 1, 0, 1}).ok());
+    CHECK(log->entries(4990, 4992, 1 << 20).error().code == "raft.compacted");
+    auto one = log->entries(4991, 5001, 1);
+    REQUIRE(one.ok());
+    CHECK(one->size() == 1);
+    auto hot = log->entries(4991, 5001, 1 << 20);
+    REQUIRE(hot.ok());
+    REQUIRE(hot->size() == 10);
+    CHECK(hot->back() == entry(5000, 3, 60));
+    CHECK((*hot)[8].shares[0] == raft::Bytes{7, 7, 7});
+    CHECK((*hot)[8].term == 2);
+    expect = std::move(*hot);
+  }
+  auto log = open(d);
+  auto cold = log->entries(4991, 5001, 1 << 20);
+  REQUIRE(cold.ok());
+  CHECK(*cold == expect);
+}
+
+TEST_CASE("only entries, repairs, term and vote are fsynced; a commit-only hard state is written without") {
+  const raft::HardState stored{3, 2, 10};
+  CHECK(raftlog::need_sync(std::nullopt, {entry(11, 3)}, {}, stored));
+  CHECK(raftlog::need_sync(std::nullopt, {}, {raft::ShareRepair{5, 3, 0, {1}}}, stored));
+  CHECK(raftlog::need_sync(raft::HardState{4, 0, 10}, {}, {}, stored));
+  CHECK(raftlog::need_sync(raft::HardState{3, 1, 10}, {}, {}, stored));
+  CHECK(raftlog::need_sync(raft::HardState{3, 2, 12}, {entry(11, 3)}, {}, stored));
+  CHECK_FALSE(raftlog::need_sync(raft::HardState{3, 2, 12}, {}, {}, stored));
+  CHECK_FALSE(raftlog::need_sync(std::nullopt, {}, {}, stored));
+
+  TempDir d;
+  {
+    auto log = open(d);
+    REQUIRE(log->persist(raft::HardState{3, 2, 0}, {entry(1, 3), entry(2, 3)}, {}).ok());
+    REQUIRE(log->persist(raft::HardState{3, 2, 2}, {}, {}).ok());
+    CHECK(log->hard_state() == raft::HardState{3, 2, 2});
+  }
+  CHECK(open(d)->hard_state() == raft::HardState{3, 2, 2});  // written, just not flushed to the disk
+}
+
 TEST_CASE("an unopenable directory gives a clear error") {
   auto log = raftlog::RocksRaftLog::open("/proc/etsecd-cannot-create-here");
   REQUIRE_FALSE(log.ok());

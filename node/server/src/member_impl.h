@@ -56,6 +56,9 @@ struct Propose {
 struct ReadIndex {
   std::string context;
   std::shared_ptr<ReadWaiter> waiter;
+  // False when the read's own share fetch will confirm the leadership (its answers post Acks): the
+  // heartbeat round would only repeat that round trip.
+  bool send_heartbeats = true;
 };
 struct Ack {
   uint64_t from = 0;
@@ -110,6 +113,9 @@ class MemberImpl final : public Member {
   void dispatch(Event& ev);
   void propose(event::Propose& p);
   void request_read(event::ReadIndex& r);
+  // Posts a ReadIndex under a fresh `context`; the future gets the confirmed read index.
+  std::future<Result<uint64_t>> request_read_index(bool send_heartbeats, std::string& context,
+                                                   Deadline deadline);
   void handle_ready(raft::Ready& rd);
   void apply(const std::vector<raft::Entry>& entries);
   void retry_deferred();

@@ -99,7 +99,7 @@ void MemberImpl::request_read(event::ReadIndex& r) {
     r.waiter->index.set_value(mvcc::make_error(kTimeout));
     return;
   }
-  auto st = node_->read_index(raft::Bytes(r.context.begin(), r.context.end()), true);
+  auto st = node_->read_index(raft::Bytes(r.context.begin(), r.context.end()), r.send_heartbeats);
   if (st) {
     reads_[r.context] = std::move(r.waiter);
     return;

@@ -213,13 +213,7 @@ Result<std::string> MemberImpl::call_leader(const std::string& method, const std
                                             Deadline deadline) {
   for (;;) {
     const auto pub = published();
-    if (pub.leader != 0 && pub.leader != id_) {
-      std::promise<Result<std::string>> p;
-      auto f = p.get_future();
-      transport_->call_async(pub.leader, method, body, deadline,
-                             [&p](Result<std::string> r) { p.set_value(std::move(r)); });
-      return f.get();
-    }
+    if (pub.leader != 0 && pub.leader != id_) return transport_->call(pub.leader, method, body, deadline);
     if (pub.leader == id_) return mvcc::make_error(kNotLeader, "this member is the leader");
     // No leader known yet (an election is running): wait a little, as etcd does, before giving up.
     if (std::chrono::steady_clock::now() + options_.heartbeat_interval > deadline)

@@ -1,10 +1,11 @@
 // The read path. A linearizable read on the leader costs one round trip: the leader evaluates the range
 // on its own applied state, then asks every other voter for its share of each value; each answer
 // carries the voter's term and leader and so also acknowledges this leadership for the read's
-// ReadIndex (heartbeats are sent too, for reads without values). The read is answered once a majority
-// confirmed the leadership and k shares of every value were combined. If the confirmed read index is
-// newer than the state the range was evaluated on (a write committed in between), it is evaluated
-// again. Serializable reads skip the confirmation and read this member's own applied state.
+// ReadIndex (heartbeats only for reads without values, or when the answers did not confirm it in time).
+// The read is answered once a majority confirmed the leadership and k shares of every value were
+// combined. If the confirmed read index is newer than the state the range was evaluated on (a write
+// committed in between), it is evaluated again. Serializable reads skip the confirmation and read this
+// member's own applied state.
 
 #include <random>
 
@@ -18,6 +19,9 @@ namespace etsecd::server {
 namespace {
 
 constexpr auto kPeerApplyWait = std::chrono::milliseconds(2000);
+// How long a read whose share fetch should confirm the leadership waits for that before falling back to
+// a heartbeat round (answers normally arrive with the shares, well within this).
+constexpr auto kFetchConfirmGrace = std::chrono::milliseconds(50);
 
 std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -89,15 +93,11 @@ Result<ReadOutcome> MemberImpl::range_once(const mvcc::RangeOp& op, bool seriali
   std::string context;
   std::future<Result<uint64_t>> confirmed;
   uint64_t term = 0;
+  bool heartbeats = true;
   if (!serializable) {
     const auto pub = published();
     if (!pub.is_leader) return mvcc::make_error(pub.leader == 0 ? kNoLeader : kNotLeader);
     term = pub.term;
-    context = std::to_string(id_) + ":" + std::to_string(read_counter_.fetch_add(1));
-    auto waiter = std::make_shared<ReadWaiter>();
-    waiter->deadline = deadline;
-    confirmed = waiter->index.get_future();
-    post(event::ReadIndex{context, std::move(waiter)});
     if (auto st = wait_applied(pub.commit, deadline); !st) return st.error();
   }
 
@@ -105,19 +105,31 @@ Result<ReadOutcome> MemberImpl::range_once(const mvcc::RangeOp& op, bool seriali
     const uint64_t evaluated_at = store_->applied_index();
     auto result = store_->range(op);
     if (!result) return result.error();
+    if (term != 0) {
+      // Registered after the request arrived and before any share fetch leaves (the inbox is FIFO, so
+      // the loop knows the read before the fetch answers' Acks): those answers then confirm it.
+      heartbeats = result->kvs.empty();
+      confirmed = request_read_index(heartbeats, context, deadline);
+    }
     auto values = gather(result->kvs, term, context, evaluated_at, deadline);
     if (!values) return values.error();
 
-    if (!serializable) {
+    if (term != 0) {
+      if (!heartbeats &&
+          confirmed.wait_until(std::min(deadline, std::chrono::steady_clock::now() + kFetchConfirmGrace)) !=
+              std::future_status::ready) {
+        // The fetch answers did not confirm the leadership (a member still learning who leads, or the
+        // read deferred while the leader resolves its log): confirm it the usual way.
+        confirmed = request_read_index(true, context, deadline);
+      }
       if (confirmed.wait_until(deadline) != std::future_status::ready) return mvcc::make_error(kTimeout);
       auto index = confirmed.get();
       if (!index) return index.error();
+      term = 0;  // confirmation done; a retry needs no new ReadIndex
       if (*index > evaluated_at) {
         // Evaluated on state older than the confirmed read index: evaluate again on newer state (the
         // leadership stays confirmed for it).
         if (auto st = wait_applied(*index, deadline); !st) return st.error();
-        serializable = true;  // confirmation done; the retry needs no new ReadIndex
-        term = 0;
         continue;
       }
     }
@@ -132,6 +144,16 @@ Result<ReadOutcome> MemberImpl::range_once(const mvcc::RangeOp& op, bool seriali
     }
     return ReadOutcome{std::move(*result), std::move(*values)};
   }
+}
+
+std::future<Result<uint64_t>> MemberImpl::request_read_index(bool send_heartbeats, std::string& context,
+                                                             Deadline deadline) {
+  context = std::to_string(id_) + ":" + std::to_string(read_counter_.fetch_add(1));
+  auto waiter = std::make_shared<ReadWaiter>();
+  waiter->deadline = deadline;
+  auto confirmed = waiter->index.get_future();
+  post(event::ReadIndex{context, std::move(waiter), send_heartbeats});
+  return confirmed;
 }
 
 Result<std::string> MemberImpl::serve_share_fetch(const std::string& body) {

@@ -68,6 +68,14 @@ grpc::Status check_caller(const grpc::ServerContext* ctx, const Identity& self, 
   return grpc::Status::OK;
 }
 
+// gRPC deadlines are on the system clock; ours are steady.
+std::chrono::system_clock::time_point to_system_clock(std::chrono::steady_clock::time_point deadline) {
+  const auto left =
+      std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(left);
+}
+
 class PeerService final : public peer::Peer::Service {
  public:
   PeerService(const Identity& self, const PeerHandler& handler) : self_(self), handler_(handler) {}
@@ -134,7 +142,8 @@ class PeerSender {
 
   void enqueue(std::vector<std::string> messages);
   void stop();
-  Result<std::string> call(const std::string& method, const std::string& body);
+  Result<std::string> call(const std::string& method, const std::string& body,
+                           std::chrono::steady_clock::time_point deadline);
   void call_async(const std::string& method, const std::string& body,
                   std::chrono::steady_clock::time_point deadline,
                   std::function<void(Result<std::string>)> done);
@@ -241,9 +250,14 @@ class GrpcPeerTransport final : public PeerTransport {
   }
 
   Result<std::string> call(uint64_t to, const std::string& method, const std::string& body) override {
+    return call(to, method, body, std::chrono::steady_clock::now() + options_.call_timeout);
+  }
+
+  Result<std::string> call(uint64_t to, const std::string& method, const std::string& body,
+                           std::chrono::steady_clock::time_point deadline) override {
     auto sender = find(to);
     if (!sender) return make_error("transport.unreachable", "unknown peer " + std::to_string(to));
-    return sender->call(method, body);
+    return sender->call(method, body, deadline);
   }
 
   void call_async(uint64_t to, const std::string& method, const std::string& body,
@@ -367,13 +381,14 @@ bool PeerSender::ensure_channel() {
   return hello_ok_;
 }
 
-Result<std::string> PeerSender::call(const std::string& method, const std::string& body) {
+Result<std::string> PeerSender::call(const std::string& method, const std::string& body,
+                                     std::chrono::steady_clock::time_point deadline) {
   if (!ensure_channel()) {
     return make_error("transport.refused", "peer " + std::to_string(id_) + " at " + address_ +
                                                " is unreachable or belongs to another cluster");
   }
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + owner_.options().call_timeout);
+  ctx.set_deadline(to_system_clock(deadline));
   add_metadata(ctx);
   peer::CallRequest req;
   req.set_from(owner_.options().self.member_id);
@@ -409,10 +424,7 @@ void PeerSender::call_async(const std::string& method, const std::string& body,
     peer::CallResponse resp;
   };
   auto call = std::make_shared<Call>();
-  const auto left =
-      std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
-  call->ctx.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::duration_cast<std::chrono::system_clock::duration>(left));
+  call->ctx.set_deadline(to_system_clock(deadline));
   add_metadata(call->ctx);
   call->req.set_from(owner_.options().self.member_id);
   call->req.set_method(method);

@@ -15,6 +15,11 @@
 
 namespace etsecd::raftlog {
 
+// Whether persist() must fsync: for entries, share repairs, or a new term or vote, but not for a hard
+// state whose only change is the commit index (`stored` is the last persisted hard state).
+bool need_sync(const std::optional<raft::HardState>& hard_state, const std::vector<raft::Entry>& entries,
+               const std::vector<raft::ShareRepair>& repairs, const raft::HardState& stored);
+
 class RocksRaftLog final : public raft::Storage {
  public:
   // Opens or creates the log in `dir`. Errors: raftlog.open, raftlog.corrupt.
@@ -29,8 +34,9 @@ class RocksRaftLog final : public raft::Storage {
   Result<std::vector<raft::Entry>> entries(uint64_t lo, uint64_t hi, uint64_t max_bytes) const override;
 
   // Makes a Ready's durable part durable in ONE atomic, fsynced write: hard state, entries (replacing
-  // any stored suffix from the first entry's index) and share repairs. Errors: raftlog.write,
-  // raftlog.log_gap, raftlog.compacted.
+  // any stored suffix from the first entry's index) and share repairs. A write that only advances the
+  // commit index is not fsynced (see need_sync). Errors: raftlog.write, raftlog.log_gap,
+  // raftlog.compacted.
   Status persist(const std::optional<raft::HardState>& hard_state, const std::vector<raft::Entry>& entries,
                  const std::vector<raft::ShareRepair>& repairs);
 

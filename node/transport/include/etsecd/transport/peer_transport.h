@@ -70,6 +70,10 @@ class PeerTransport {
   // A blocking request/response call to one peer with the configured timeout. Errors: transport.unreachable,
   // transport.refused (fingerprint or identity mismatch), transport.remote (the handler's error message).
   virtual Result<std::string> call(uint64_t to, const std::string& method, const std::string& body) = 0;
+  // The same with the caller's deadline. The calling thread waits on the call itself, so the answer
+  // reaches it without a hand-off through a transport thread (forwarded client requests use this).
+  virtual Result<std::string> call(uint64_t to, const std::string& method, const std::string& body,
+                                   std::chrono::steady_clock::time_point deadline) = 0;
 
   // The same call without blocking: `done` runs once, on a transport thread, and must not block.
   // Used to fan a read's share fetch out to every member at once.
