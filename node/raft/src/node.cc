@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "membership_log.h"
 #include "progress.h"
 #include "raft_log.h"
 #include "share_cache.h"
@@ -65,22 +66,19 @@ constexpr uint64_t kMaxCommittedBytesPerReady = 64ull << 20;
 }  // namespace
 
 struct Node::Impl {
-  Impl(const Config& c, const Storage& s, SecretSharer& sh, shamir::RandomSource& r, Membership m,
+  Impl(const Config& c, const Storage& s, SecretSharer& sh, shamir::RandomSource& r, MembershipLog m,
        QuorumSettings q)
       : cfg(c),
         storage(s),
         sharer(sh),
         rng(r),
         log(s),
-        membership(std::move(m)),
+        confs(std::move(m)),
         quorum(q),
         cache(c.share_cache_bytes) {
-    for (const Member& mem : membership.members) {
-      if (mem.id == cfg.id) {
-        self_x = mem.x;
-        self_voter = mem.voter;
-      }
-    }
+    self_x = cfg.self_x;
+    if (const Member* mem = member(cfg.id)) self_x = mem->x;
+    self_voter = is_voter(cfg.id) && !confs.removed_self();
     const HardState hs = storage.hard_state();
     term = hs.term;
     vote = hs.vote;
@@ -95,8 +93,8 @@ struct Node::Impl {
   SecretSharer& sharer;
   shamir::RandomSource& rng;
   RaftLog log;
-  Membership membership;
-  QuorumSettings quorum;
+  MembershipLog confs;    // committed configuration (in effect) and pending conf changes
+  QuorumSettings quorum;  // of the committed configuration
   uint8_t self_x = 0;
   bool self_voter = false;
 
@@ -129,6 +127,8 @@ struct Node::Impl {
   };
   std::deque<PendingRead> reads;
   std::map<MemberId, std::set<CorruptShare>> repairs_wanted;
+  MemberId transferee = kNoMember;  // leadership transfer in progress to this member
+  unsigned transfer_elapsed = 0;    // ticks since it started; abandoned after one election timeout
 
   // ---- member state ----
   std::map<uint64_t, uint64_t> proposals;  // own proposals not yet applied: index -> term
@@ -141,19 +141,55 @@ struct Node::Impl {
   std::vector<ProposalId> dropped;
   std::vector<CorruptShare> corrupt_reports;
   std::vector<ShareRepair> share_repairs;
+  bool membership_changed = false;  // committed configuration changed since the last Ready
   HardState prev_hs;
   SoftState prev_ss;
   NodeStats stats;
 
   // ================= helpers =================
-  const Member* member(MemberId id) const {
-    for (const Member& m : membership.members)
+  const Membership& membership() const { return confs.committed(); }
+  static const Member* find_in(const Membership& config, MemberId id) {
+    for (const Member& m : config.members)
       if (m.id == id) return &m;
     return nullptr;
   }
+  // Any member of the newest or the committed configuration (a member being added or removed is in
+  // only one of them); share indexes are found here.
+  const Member* member(MemberId id) const {
+    if (const Member* m = find_in(confs.latest(), id)) return m;
+    return find_in(membership(), id);
+  }
+  // A voter of the committed configuration: elections, CheckQuorum and reads count these.
   bool is_voter(MemberId id) const {
-    const Member* m = member(id);
+    const Member* m = find_in(membership(), id);
     return m && m->voter;
+  }
+  // The configurations an entry must meet the commit quorum of: the committed one and, while a change
+  // is pending, every pending one too (section 9).
+  struct QuorumConfig {
+    const Membership* config;
+    QuorumSettings quorum;
+  };
+  std::vector<QuorumConfig> quorum_configs() const {
+    std::vector<QuorumConfig> out{{&membership(), quorum}};
+    for (const auto& [index, config] : confs.pending()) {
+      auto q = validate_membership(config);
+      if (q) out.push_back({&config, *q});
+    }
+    return out;
+  }
+  bool voter_in_any(MemberId id) const {
+    for (const QuorumConfig& qc : quorum_configs()) {
+      const Member* m = find_in(*qc.config, id);
+      if (m && m->voter) return true;
+    }
+    return false;
+  }
+  // Log appends go through here so the pending configurations follow truncations and new entries.
+  uint64_t append_to_log(const std::vector<Entry>& entries) {
+    const uint64_t replaced = log.truncate_and_append(entries);
+    confs.on_append(entries);
+    return replaced;
   }
   unsigned voter_quorum() const { return election_quorum(quorum.voters); }
 
@@ -187,6 +223,8 @@ struct Node::Impl {
     cache.clear();
     fetches.clear();
     repairs_wanted.clear();
+    transferee = kNoMember;
+    transfer_elapsed = 0;
   }
 
   void become_follower(uint64_t t, MemberId leader) {
@@ -200,15 +238,8 @@ struct Node::Impl {
     role = Role::kLeader;
     lead = cfg.id;
     ++stats.leaderships;
-    for (const Member& m : membership.members) {
-      Progress p;
-      p.next = log.last_index() + 1;
-      if (m.id == cfg.id) {
-        p.match = log.stable_last();
-        p.state = Progress::State::kReplicate;
-      }
-      prs[m.id] = p;
-    }
+    for (const QuorumConfig& qc : quorum_configs())
+      for (const Member& m : qc.config->members) add_progress(m.id);
     recovering = true;
     resolved_upto = log.committed();
     maybe_finish_recovery();
@@ -216,7 +247,20 @@ struct Node::Impl {
       if (id != cfg.id) send_append(id);
   }
 
-  void start_campaign(bool pre) {
+  void add_progress(MemberId id) {
+    if (prs.count(id)) return;
+    Progress p;
+    p.next = log.last_index() + 1;
+    if (id == cfg.id) {
+      p.match = log.stable_last();
+      p.state = Progress::State::kReplicate;
+    }
+    prs[id] = p;
+  }
+
+  // `transfer`: asked by the leader (kTimeoutNow), so no pre-vote and the vote requests override
+  // voters' leader lease.
+  void start_campaign(bool pre, bool transfer = false) {
     if (!self_voter) return;
     if (pre) {
       votes.clear();
@@ -236,7 +280,7 @@ struct Node::Impl {
       }
       return;
     }
-    for (const Member& m : membership.members) {
+    for (const Member& m : membership().members) {
       if (m.id == cfg.id || !m.voter) continue;
       Message msg;
       msg.type = pre ? MessageType::kPreVote : MessageType::kVote;
@@ -244,6 +288,8 @@ struct Node::Impl {
       msg.term = pre ? term + 1 : term;
       msg.index = log.last_index();
       msg.log_term = log.last_term();
+      if (transfer)
+        msg.context.assign(std::begin(kCampaignTransferContext), std::end(kCampaignTransferContext) - 1);
       send(std::move(msg));
     }
   }
@@ -277,6 +323,10 @@ struct Node::Impl {
   void tick_leader() {
     ++heartbeat_elapsed;
     ++election_elapsed;
+    if (transferee != kNoMember && ++transfer_elapsed >= cfg.election_tick) {
+      transferee = kNoMember;  // the transferee did not take over in time: serve again
+      transfer_elapsed = 0;
+    }
     if (election_elapsed >= cfg.election_tick) {
       election_elapsed = 0;
       if (cfg.check_quorum) {
@@ -312,24 +362,31 @@ struct Node::Impl {
       }
       process_repairs();
       maybe_finish_recovery(/*probe_unknown=*/true);
+      maybe_send_timeout_now();
     }
   }
 
   // ================= step =================
   Status step(const Message& m) {
     if (m.to != cfg.id) return make_error("raft.wrong_recipient", "message addressed to another member");
-    if (!member(m.from)) {
+    const bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
+                             m.type == MessageType::kShareFetch || m.type == MessageType::kShareRepair ||
+                             m.type == MessageType::kTimeoutNow;
+    // A member that joined later learns about members added after the bootstrap membership only by
+    // replaying the log, so it accepts a leader's messages from a member it does not know yet (the
+    // host's mutual TLS authenticated the sender). Everything else must come from a known member.
+    if (!member(m.from) && !from_leader) {
       return make_error("raft.unknown_member",
                         "message from member " + std::to_string(m.from) + ", which is not in the membership");
     }
-    const bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
-                             m.type == MessageType::kShareFetch || m.type == MessageType::kShareRepair;
     if (m.term > term) {
       if (m.type == MessageType::kVote || m.type == MessageType::kPreVote) {
         // With CheckQuorum, a member that heard from a live leader within the election timeout
-        // ignores vote requests: a partitioned member cannot depose a healthy leader.
+        // ignores vote requests: a partitioned member cannot depose a healthy leader. A campaign the
+        // leader itself asked for (leadership transfer) is the exception.
+        const bool transfer = m.type == MessageType::kVote && is_transfer_context(m.context);
         const bool in_lease = cfg.check_quorum && lead != kNoMember && election_elapsed < cfg.election_tick;
-        if (in_lease) return Status::Ok();
+        if (in_lease && !transfer) return Status::Ok();
       }
       if (m.type == MessageType::kPreVote || (m.type == MessageType::kPreVoteResp && !m.reject)) {
         // Pre-votes never change terms.
@@ -374,10 +431,17 @@ struct Node::Impl {
     return Status::Ok();
   }
 
+  static bool is_transfer_context(const Bytes& context) {
+    const std::string_view marker(kCampaignTransferContext);
+    return context.size() == marker.size() && std::equal(context.begin(), context.end(), marker.begin());
+  }
+
   void handle_vote_request(const Message& m) {
     const bool pre = m.type == MessageType::kPreVote;
+    // A removed member no longer takes part in elections.
     const bool can_vote =
-        vote == m.from || (vote == kNoMember && lead == kNoMember) || (pre && m.term > term);
+        !confs.removed_self() &&
+        (vote == m.from || (vote == kNoMember && lead == kNoMember) || (pre && m.term > term));
     Message resp;
     resp.type = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp;
     resp.to = m.from;
@@ -445,6 +509,10 @@ struct Node::Impl {
       case MessageType::kShareRepair:
         handle_share_repair(m);
         return;
+      case MessageType::kTimeoutNow:
+        // Our leader hands over: campaign at once (term+1, no pre-vote, overriding the lease).
+        if (self_voter) start_campaign(/*pre=*/false, /*transfer=*/true);
+        return;
       default:
         return;
     }
@@ -490,7 +558,7 @@ struct Node::Impl {
     if (conflict != 0) {
       assert(conflict > log.committed());
       std::vector<Entry> tail(m.entries.begin() + static_cast<long>(conflict - m.index - 1), m.entries.end());
-      const uint64_t replaced = log.truncate_and_append(tail);
+      const uint64_t replaced = append_to_log(tail);
       if (replaced != 0) drop_proposals_from(replaced);
     }
     log.commit_to(std::min(m.commit, last_new));
@@ -663,7 +731,22 @@ struct Node::Impl {
       maybe_finish_recovery();
       trim_cache();
     }
-    if (role == Role::kLeader) send_append(from);
+    if (role == Role::kLeader) {
+      send_append(from);
+      if (from == transferee) maybe_send_timeout_now();
+    }
+  }
+
+  // Leadership transfer: once the transferee holds our whole log, tell it to campaign now.
+  void maybe_send_timeout_now() {
+    if (role != Role::kLeader || transferee == kNoMember || recovering) return;
+    auto it = prs.find(transferee);
+    if (it == prs.end() || it->second.match != log.last_index()) return;
+    Message msg;
+    msg.type = MessageType::kTimeoutNow;
+    msg.to = transferee;
+    msg.term = term;
+    send(std::move(msg));
   }
 
   void trim_cache() {
@@ -680,12 +763,20 @@ struct Node::Impl {
   }
 
   bool maybe_commit() {
-    std::vector<uint64_t> matches;
-    for (auto& [id, pr] : prs)
-      if (is_voter(id)) matches.push_back(pr.match);
-    std::sort(matches.rbegin(), matches.rend());
-    if (matches.size() < quorum.commit_quorum) return false;
-    const uint64_t candidate = matches[quorum.commit_quorum - 1];
+    // While a conf change is pending, an index commits only if it meets the commit quorum of the
+    // committed configuration and of every pending one (section 9).
+    uint64_t candidate = kNoIndex;
+    for (const QuorumConfig& qc : quorum_configs()) {
+      std::vector<uint64_t> matches;
+      for (const Member& m : qc.config->members) {
+        if (!m.voter) continue;
+        auto it = prs.find(m.id);
+        matches.push_back(it == prs.end() ? 0 : it->second.match);
+      }
+      std::sort(matches.rbegin(), matches.rend());
+      if (matches.size() < qc.quorum.commit_quorum) return false;
+      candidate = std::min(candidate, matches[qc.quorum.commit_quorum - 1]);
+    }
     // Raft's rule: only entries of the current term are committed by counting; W durable copies.
     if (candidate > log.committed() && log.term_or_zero(candidate) == term) {
       log.commit_to(candidate);
@@ -933,17 +1024,25 @@ struct Node::Impl {
         continue;
       }
       unsigned holders = 0;
-      unsigned possible = 0;
-      for (auto& [id, pr] : prs) {
-        const bool holds = id == cfg.id || pr.match >= i;
-        if (holds) ++holders;
-        if (is_voter(id) && (id == cfg.id || pr.lacks_from > i)) ++possible;
-      }
+      for (auto& [id, pr] : prs)
+        if (id == cfg.id || pr.match >= i) ++holders;
       if (holders >= quorum.threshold) {
         resolved_upto = i;
         continue;
       }
-      if (possible < quorum.commit_quorum) {
+      // Provably uncommitted only if it misses the commit quorum of every configuration it could
+      // have been committed under: the committed one and every pending one.
+      bool provably_uncommitted = true;
+      for (const QuorumConfig& qc : quorum_configs()) {
+        unsigned possible = 0;
+        for (const Member& m : qc.config->members) {
+          if (!m.voter) continue;
+          auto it = prs.find(m.id);
+          if (m.id == cfg.id || it == prs.end() || it->second.lacks_from > i) ++possible;
+        }
+        if (possible >= qc.quorum.commit_quorum) provably_uncommitted = false;
+      }
+      if (provably_uncommitted) {
         drop_from(i);  // appends the no-op and ends recovery
         return;
       }
@@ -959,7 +1058,7 @@ struct Node::Impl {
     noop.index = log.last_index() + 1;
     noop.term = term;
     noop.type = EntryType::kNoOp;
-    log.truncate_and_append({noop});
+    append_to_log({noop});
     bcast_append();
   }
 
@@ -968,7 +1067,7 @@ struct Node::Impl {
   // the entry (and all later ones).
   void probe_status(uint64_t i, uint64_t t) {
     for (auto& [id, pr] : prs) {
-      if (id == cfg.id || !is_voter(id) || pr.match >= i || pr.lacks_from <= i) continue;
+      if (id == cfg.id || !voter_in_any(id) || pr.match >= i || pr.lacks_from <= i) continue;
       send_status_probe(id, i, t);
     }
   }
@@ -1003,7 +1102,7 @@ struct Node::Impl {
     noop.index = i;
     noop.term = term;
     noop.type = EntryType::kNoOp;
-    log.truncate_and_append({noop});
+    append_to_log({noop});
     resolved_upto = i;
     recovering = false;
     bcast_append();
@@ -1022,6 +1121,124 @@ struct Node::Impl {
     }
   }
 
+  // ================= membership =================
+  // Pending conf changes at or below the commit index take effect (etcd style: on commit).
+  void apply_committed_confs() {
+    if (!confs.on_commit(log.committed(), cfg.id)) return;
+    membership_changed = true;
+    if (auto q = validate_membership(membership())) quorum = *q;
+    self_voter = is_voter(cfg.id) && !confs.removed_self();
+    if (const Member* me = member(cfg.id)) self_x = me->x;
+    if (role == Role::kLeader) {
+      if (!self_voter) {
+        // Our own removal (or nothing left to lead) is committed: step down; the rest elect a leader.
+        become_follower(term, kNoMember);
+        return;
+      }
+      for (auto it = prs.begin(); it != prs.end();) {
+        if (member(it->first) == nullptr) {
+          repairs_wanted.erase(it->first);
+          it = prs.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (transferee != kNoMember && !is_voter(transferee)) transferee = kNoMember;
+    } else if (role != Role::kFollower && !self_voter) {
+      become_follower(term, kNoMember);
+    }
+  }
+
+  // How many voters of `config` hold every committed entry (match >= commit; the leader holds its log).
+  unsigned voters_holding_committed(const Membership& config) {
+    unsigned n = 0;
+    for (const Member& m : config.members) {
+      if (!m.voter) continue;
+      auto it = prs.find(m.id);
+      const uint64_t match = m.id == cfg.id ? log.last_index() : (it == prs.end() ? 0 : it->second.match);
+      if (match >= log.committed()) ++n;
+    }
+    return n;
+  }
+
+  Result<ProposalId> propose_conf_change(ConfChange change) {
+    if (role != Role::kLeader) {
+      return make_error("raft.not_leader",
+                        "this member is not the leader (leader: " + std::to_string(lead) + ")");
+    }
+    if (recovering) {
+      return make_error("raft.leader_recovering",
+                        "the new leader is still resolving entries of earlier terms; retry shortly");
+    }
+    if (transferee != kNoMember) {
+      return make_error("raft.transfer_in_progress", "leadership is being transferred to member " +
+                                                         std::to_string(transferee) + "; retry shortly");
+    }
+    if (confs.has_pending()) {
+      return make_error("raft.conf_change_pending",
+                        "another membership change is not committed yet (one at a time); retry shortly");
+    }
+    if (log.term_or_zero(log.committed()) != term) {
+      return make_error("raft.conf_change_pending",
+                        "the new leader has not committed an entry of its term yet; retry shortly");
+    }
+    auto next = apply_conf_change(membership(), change);
+    if (!next) return next.error();
+    if (change.type == ConfChangeType::kPromote) {
+      auto it = prs.find(change.id);
+      if (it == prs.end() || it->second.match < log.committed() || !it->second.recent_active) {
+        return make_error("raft.learner_not_ready",
+                          "learner " + std::to_string(change.id) +
+                              " is not in sync with the leader yet (it lacks committed entries or was not "
+                              "heard from recently); promote it once it has caught up");
+      }
+    }
+    if (change.type == ConfChangeType::kPromote || change.type == ConfChangeType::kRemove) {
+      // Every committed value must keep k holders among the voters that remain.
+      const unsigned holders = voters_holding_committed(*next);
+      if (holders < quorum.threshold) {
+        return make_error("raft.too_few_holders", "only " + std::to_string(holders) +
+                                                      " of the remaining voters hold every committed "
+                                                      "entry, fewer than the threshold k=" +
+                                                      std::to_string(quorum.threshold) +
+                                                      "; wait until the others have caught up");
+      }
+    }
+    if (change.type == ConfChangeType::kAddLearner && change.x == 0) change.x = next->members.back().x;
+    Entry e;
+    e.index = log.last_index() + 1;
+    e.term = term;
+    e.type = EntryType::kConfChange;
+    e.metadata = encode_conf_change(change);
+    append_to_log({e});
+    proposals[e.index] = e.term;
+    if (change.type == ConfChangeType::kAddLearner) add_progress(change.id);
+    for (auto& [id, pr] : prs)
+      if (id != cfg.id) send_append(id);
+    return ProposalId{e.term, e.index};
+  }
+
+  Status transfer_leadership(MemberId to) {
+    if (role != Role::kLeader) {
+      return make_error("raft.not_leader",
+                        "this member is not the leader (leader: " + std::to_string(lead) + ")");
+    }
+    const Member* target = member(to);
+    if (!target) {
+      return make_error("raft.unknown_member", "member " + std::to_string(to) + " is not in the membership");
+    }
+    if (!is_voter(to)) {
+      return make_error("raft.not_voter",
+                        "member " + std::to_string(to) + " is not a voter; only a voter can lead");
+    }
+    if (to == cfg.id) return Status::Ok();
+    transferee = to;
+    transfer_elapsed = 0;
+    send_append(to);
+    maybe_send_timeout_now();
+    return Status::Ok();
+  }
+
   // ================= client API =================
   Result<ProposalId> propose(Bytes metadata, const std::vector<Bytes>& values) {
     if (role != Role::kLeader) {
@@ -1036,8 +1253,15 @@ struct Node::Impl {
       return make_error("raft.too_many_inflight",
                         "too many proposals are not yet on k members (share cache full); retry shortly");
     }
+    if (transferee != kNoMember) {
+      return make_error("raft.transfer_in_progress", "leadership is being transferred to member " +
+                                                         std::to_string(transferee) + "; retry shortly");
+    }
+    // Shares for every member of the newest configuration, learners and members being removed included.
     std::vector<uint8_t> xs;
-    for (const Member& m : membership.members) xs.push_back(m.x);
+    for (const Member& m : confs.latest().members) xs.push_back(m.x);
+    for (const Member& m : membership().members)
+      if (!find_in(confs.latest(), m.id)) xs.push_back(m.x);
     std::vector<std::vector<Bytes>> by_member(xs.size());
     Entry e;
     e.index = log.last_index() + 1;
@@ -1057,7 +1281,7 @@ struct Node::Impl {
       }
     }
     stats.cache_evictions = cache.evictions();
-    log.truncate_and_append({e});
+    append_to_log({e});
     proposals[e.index] = e.term;
     for (auto& [id, pr] : prs)
       if (id != cfg.id) send_append(id);
@@ -1091,6 +1315,7 @@ struct Node::Impl {
   }
 
   void end_of_event() {
+    apply_committed_confs();
     if (fetches.empty()) {
       cache.shrink();
     } else {
@@ -1109,7 +1334,7 @@ struct Node::Impl {
   bool has_ready() const {
     return soft_state() != prev_ss || hard_state() != prev_hs || !log.unstable_entries().empty() ||
            !msgs.empty() || log.committed() > applying || !read_states.empty() || !dropped.empty() ||
-           !corrupt_reports.empty() || !share_repairs.empty();
+           !corrupt_reports.empty() || !share_repairs.empty() || membership_changed;
   }
 
   Ready ready() {
@@ -1138,6 +1363,10 @@ struct Node::Impl {
         rd.committed_entries = std::move(*committed);
       }
     }
+    if (membership_changed) {
+      rd.membership = membership();
+      membership_changed = false;
+    }
     rd.share_repairs = std::move(share_repairs);
     rd.messages = std::move(msgs);
     rd.read_states = std::move(read_states);
@@ -1160,6 +1389,7 @@ struct Node::Impl {
         if (maybe_commit()) bcast_append();
       }
     }
+    apply_committed_confs();
   }
 };
 
@@ -1172,17 +1402,37 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Storage& 
   if (config.max_inflight_messages == 0 || config.max_fetch_entries == 0) {
     return make_error("raft.invalid_config", "max_inflight_messages and max_fetch_entries must be >= 1");
   }
-  Membership membership = storage.snapshot_meta().membership;
-  if (membership.members.empty()) membership = config.initial_membership;
-  auto q = validate_membership(membership);
-  if (!q) return q.error();
-  bool found = false;
-  for (const Member& m : membership.members) found = found || m.id == config.id;
-  if (!found) {
-    return make_error("raft.invalid_membership",
-                      "member " + std::to_string(config.id) + " is not in the cluster membership");
+  if (auto bootstrap = validate_membership(storage.snapshot_meta().membership.members.empty()
+                                               ? config.initial_membership
+                                               : storage.snapshot_meta().membership);
+      !bootstrap) {
+    return bootstrap.error();
   }
-  auto impl = std::make_unique<Impl>(config, storage, sharer, rng, std::move(membership), *q);
+  auto confs = MembershipLog::replay(storage, config.initial_membership, config.id);
+  if (!confs) return confs.error();
+  auto q = validate_membership(confs->committed());
+  if (!q) return q.error();
+  const Member* self = Impl::find_in(confs->latest(), config.id);
+  if (!self) self = Impl::find_in(confs->committed(), config.id);
+  if (self && config.self_x != 0 && self->x != config.self_x) {
+    return make_error("raft.invalid_config",
+                      "self_x=" + std::to_string(config.self_x) + " but the membership gives member " +
+                          std::to_string(config.id) + " share index " + std::to_string(self->x));
+  }
+  if (!self && config.self_x == 0 && !confs->removed_self()) {
+    return make_error("raft.invalid_membership",
+                      "member " + std::to_string(config.id) +
+                          " is not in the cluster membership (a joining member needs Config::self_x)");
+  }
+  if (!self && config.self_x != 0) {
+    for (const Member& m : confs->latest().members) {
+      if (m.x == config.self_x) {
+        return make_error("raft.invalid_config", "self_x=" + std::to_string(config.self_x) +
+                                                     " is the share index of member " + std::to_string(m.id));
+      }
+    }
+  }
+  auto impl = std::make_unique<Impl>(config, storage, sharer, rng, std::move(*confs), *q);
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
@@ -1215,31 +1465,20 @@ bool Node::has_ready() const { return impl_->has_ready(); }
 Ready Node::ready() { return impl_->ready(); }
 void Node::advance(const Ready& ready) { impl_->advance(ready); }
 const NodeStats& Node::stats() const { return impl_->stats; }
-const Membership& Node::membership() const { return impl_->membership; }
-const Membership& Node::committed_membership() const { return impl_->membership; }
-bool Node::removed_self() const { return false; }
+const Membership& Node::membership() const { return impl_->confs.latest(); }
+const Membership& Node::committed_membership() const { return impl_->confs.committed(); }
+bool Node::removed_self() const { return impl_->confs.removed_self(); }
 
 Result<ProposalId> Node::propose_conf_change(ConfChange change) {
-  if (impl_->role != Role::kLeader) {
-    return make_error("raft.not_leader",
-                      "this member is not the leader (leader: " + std::to_string(impl_->lead) + ")");
-  }
-  auto next = apply_conf_change(impl_->membership, change);
-  if (!next) return next.error();
-  return make_error("raft.unimplemented", "membership changes are not implemented yet in this build");
+  auto r = impl_->propose_conf_change(std::move(change));
+  impl_->end_of_event();
+  return r;
 }
 
 Status Node::transfer_leadership(MemberId to) {
-  if (impl_->role != Role::kLeader) {
-    return make_error("raft.not_leader",
-                      "this member is not the leader (leader: " + std::to_string(impl_->lead) + ")");
-  }
-  const Member* target = impl_->member(to);
-  if (!target)
-    return make_error("raft.unknown_member", "member " + std::to_string(to) + " is not in the membership");
-  if (!target->voter) return make_error("raft.not_voter", "member " + std::to_string(to) + " is a learner");
-  if (to == impl_->cfg.id) return Status::Ok();
-  return make_error("raft.unimplemented", "leadership transfer is not implemented yet in this build");
+  Status s = impl_->transfer_leadership(to);
+  impl_->end_of_event();
+  return s;
 }
 
 NodeStatus Node::status() const {
@@ -1255,6 +1494,8 @@ NodeStatus Node::status() const {
   s.quorum = impl_->quorum;
   s.x = impl_->self_x;
   s.voter = impl_->self_voter;
+  s.transferee = impl_->transferee;
+  s.conf_change_pending = impl_->confs.has_pending();
   return s;
 }
 

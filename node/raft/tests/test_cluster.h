@@ -34,10 +34,13 @@ class TestCluster {
   MemoryStorage& storage(MemberId id) { return *storage_.at(id); }
   bool up(MemberId id) const { return nodes_.count(id) > 0; }
 
-  void start(MemberId id) {
+  // `self_x`: for a member that joins after the bootstrap (its AddLearner assigned it).
+  void start(MemberId id, uint8_t self_x = 0) {
+    if (!storage_.count(id)) storage_[id] = std::make_unique<MemoryStorage>();
     rngs_[id] = std::make_unique<TestRandom>(rng_.next());
     Config c = config_;
     c.id = id;
+    c.self_x = self_x;
     auto n = Node::create(c, *storage_.at(id), sharer_, *rngs_[id]);
     REQUIRE(n.ok());
     nodes_[id] = std::move(*n);
@@ -61,6 +64,7 @@ class TestCluster {
       for (ReadState& r : rd.read_states) read_states[id].push_back(r);
       for (ProposalId& p : rd.dropped_proposals) dropped[id].push_back(p);
       for (CorruptShare& c : rd.corrupt_shares) corrupt[id].push_back(c);
+      if (rd.membership) memberships[id].push_back(*rd.membership);
       n.advance(rd);
     }
   }
@@ -123,6 +127,7 @@ class TestCluster {
   std::map<MemberId, std::vector<ReadState>> read_states;
   std::map<MemberId, std::vector<ProposalId>> dropped;
   std::map<MemberId, std::vector<CorruptShare>> corrupt;
+  std::map<MemberId, std::vector<Membership>> memberships;  // Ready::membership, in order
 
  private:
   TestRandom rng_;
