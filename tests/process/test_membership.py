@@ -2,6 +2,7 @@
 (member add --learner, start with --initial-cluster-state=existing, promote once caught up), move the
 leader, shrink 5 -> 3 (member remove: the removed member exits 0 and wipes its shares). Every acknowledged
 write reads back with its value."""
+import signal
 import time
 
 import pytest
@@ -15,11 +16,16 @@ def member_ids(c):
     return {m.get("name", ""): m for m in out["members"]}, out["members"]
 
 
-def leader_id(c):
-    out = c.etcdctl("endpoint", "status", json_out=True)
-    leaders = {s["Status"]["leader"] for s in out}
-    assert len(leaders) == 1, out
-    return leaders.pop()
+def leader_id(c, timeout=10):
+    """The leader every running member names (they may briefly disagree right after a change)."""
+    deadline = time.time() + timeout
+    while True:
+        out = c.etcdctl("endpoint", "status", json_out=True)
+        leaders = {s["Status"]["leader"] for s in out}
+        if len(leaders) == 1 and 0 not in leaders:
+            return leaders.pop()
+        assert time.time() < deadline, out
+        time.sleep(0.2)
 
 
 def add_learner(c, m):
@@ -28,10 +34,11 @@ def add_learner(c, m):
     return out["member"]["ID"]
 
 
-def promote_when_ready(c, member_id, timeout=90):
+def promote_when_ready(c, member_id, member, timeout=90):
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
+        assert member.running(), f"{member.name} exited:\n{member.log_text()[-3000:]}"
         p = c.etcdctl("member", "promote", f"{member_id:x}", check=False)
         if p.returncode == 0:
             return
@@ -79,12 +86,18 @@ def test_grow_move_leader_shrink_under_writes(small_cluster):
             assert "can only promote a learner member which is in sync with leader" in p.stderr, p.stderr
             grown.append(m)
             m.start(initial_cluster=c.initial_cluster(grown), state="existing")
-            promote_when_ready(c, new_id)
+            promote_when_ready(c, new_id, m)
             by_name, members = member_ids(c)
             assert not any(x.get("isLearner") for x in members), members
             assert len(members) == len(grown)
         c.wait_ready(grown, timeout=60)
-        time.sleep(1)
+
+        # A joined member restarts from what it kept (join.state), without asking to join again.
+        assert (m5.data_dir / "join.state").exists()
+        m5.kill(signal.SIGKILL)
+        m5.start(initial_cluster=c.initial_cluster(grown), state="existing")
+        c.wait_ready(grown, timeout=60)
+        assert m5.log_text().count("joined the cluster as a learner") == 1
 
         # A learner or an unknown member cannot lead; a voter can.
         p = c.etcdctl("move-leader", "123456", check=False)
@@ -104,6 +117,11 @@ def test_grow_move_leader_shrink_under_writes(small_cluster):
             assert m.proc.returncode == 0, m.log_text()[-2000:]
             assert "removed from the cluster" in m.log_text()
             assert not (m.data_dir / "raft").exists() and not (m.data_dir / "kv").exists()
+            assert (m.data_dir / "removed").exists()
+        # A removed member restarted on its old directory refuses clearly instead of starting empty.
+        m4.start(initial_cluster=c.initial_cluster(), state="existing")
+        assert m4.proc.wait(timeout=30) != 0
+        assert "was removed from the cluster" in m4.log_text()
         _, members = member_ids(c)
         assert sorted(x["name"] for x in members) == ["m1", "m2", "m3"]
         time.sleep(1)
@@ -112,5 +130,3 @@ def test_grow_move_leader_shrink_under_writes(small_cluster):
         writer.join(timeout=60)
     assert len(writer.acked) > 20, f"only {len(writer.acked)} writes acknowledged ({writer.failed} failed)"
     check_all_acked(c, writer.acked)
-    # A joined member's data survives a restart (it does not ask to join again) is covered by removal
-    # above wiping; the remaining members still serve every value with k=2 of 3.

@@ -27,6 +27,9 @@ std::string encode_join_info(const JoinInfo& info);
 // Errors: server.bad_join_state (not this encoding; the message says which line).
 Result<JoinInfo> decode_join_info(const std::string& text);
 
+// Left in a removed member's data directory by wipe_shares(); start() refuses a directory holding it.
+inline constexpr char kRemovedTombstone[] = "removed";
+
 // The file in a data directory. Written atomically (temporary file, fsync, rename).
 std::string join_state_path(const std::string& data_dir);
 Status write_join_state(const std::string& data_dir, const JoinInfo& info);

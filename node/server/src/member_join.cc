@@ -6,6 +6,7 @@
 // from index 1.
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "etsecd/server/errors.h"
@@ -131,6 +132,11 @@ Status wipe_shares(const std::string& data_dir) {
       return make_error("server.data_dir",
                         "cannot delete '" + (fs::path(data_dir) / name).string() + "': " + ec.message());
   }
+  // A tombstone, so a restart on this directory refuses instead of bootstrapping an empty member.
+  std::ofstream tombstone(fs::path(data_dir) / kRemovedTombstone);
+  tombstone << "this member was removed from its etsecd cluster and its shares were deleted\n";
+  if (!tombstone)
+    return make_error("server.data_dir", "cannot write the removal tombstone in '" + data_dir + "'");
   return Status::Ok();
 }
 

@@ -94,6 +94,14 @@ Status MemberImpl::open() {
                       "cannot create data directory '" + options_.data_dir + "': " + ec.message());
   fs::permissions(options_.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
 
+  if (fs::exists(fs::path(options_.data_dir) / kRemovedTombstone)) {
+    return make_error("server.data_dir",
+                      "data directory '" + options_.data_dir +
+                          "' belongs to a member that was removed from the cluster and whose "
+                          "shares were deleted; to add it again, empty the directory (delete "
+                          "the volume), run 'etcdctl member add --learner' and start it with "
+                          "--initial-cluster-state=existing");
+  }
   // A member that joined keeps what it learned (join.state); an initial member's data directory has
   // member.id and no join.state, whatever --initial-cluster-state says on a restart (as etcd ignores it
   // once a data directory exists).
