@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "etsecd/raft/conf_change.h"
+#include "etsecd/raft/quorum.h"
 #include "tests/reference_shamir.h"
 
 namespace etsecd::raft::sim {
@@ -18,6 +20,17 @@ bool contains(const Bytes& haystack, const Bytes& needle) {
 }
 
 }  // namespace
+
+InvariantChecker::InvariantChecker(const Membership& initial) : membership_(initial), k_(initial.threshold) {
+  auto q = validate_membership(initial);
+  w_ = q ? q->commit_quorum : 0;
+}
+
+bool InvariantChecker::is_voter(MemberId id) const {
+  for (const Member& m : membership_.members)
+    if (m.id == id) return m.voter;
+  return false;
+}
 
 void InvariantChecker::record_proposal(ProposalId id, const std::vector<Bytes>& values) {
   proposals_[{id.index, id.term}] = values;
@@ -69,6 +82,20 @@ std::string InvariantChecker::on_apply(MemberId member, const Entry& e) {
            std::to_string(it->second.first);
   }
   if (fresh && !e.shares.empty()) newly_committed_.push_back(e.index);
+  if (fresh && e.type == EntryType::kConfChange) {
+    // Applied in index order: the first member to apply an index has applied every earlier one.
+    auto change = decode_conf_change(e.metadata);
+    if (!change) return "conf change " + at(e.index, e.term) + " does not decode: " + change.error().message;
+    auto next = apply_conf_change(membership_, *change);
+    if (!next) {
+      return "conf change " + at(e.index, e.term) + " (" + to_string(change->type) + " of member " +
+             std::to_string(change->id) + ") committed although it is invalid: " + next.error().message;
+    }
+    membership_ = std::move(*next);
+    w_ = validate_membership(membership_)->commit_quorum;
+    last_change_index_ = e.index;
+    ++changes_committed_;
+  }
   if (fresh && !e.shares.empty() && !proposals_.count({e.index, e.term})) {
     return "state-machine safety: " + at(e.index, e.term) + " was applied but never proposed";
   }
@@ -143,11 +170,16 @@ std::string InvariantChecker::check_committed(const std::vector<SimMemberView>& 
     unsigned holders = 0;
     for (const SimMemberView& m : members) {
       auto t = m.storage->term(index);
-      if (m.voter && t && *t == c.first) ++holders;
+      if (is_voter(m.id) && t && *t == c.first) ++holders;
     }
-    if (holders < w_) {
+    // Entries committed since the last completed change met this configuration's W; every committed
+    // value keeps k holders among the current voters whatever changes completed since.
+    const unsigned need = index > last_change_index_ ? w_ : k_;
+    if (holders < need) {
       return "durability: committed " + at(index, c.first) + " is stored by " + std::to_string(holders) +
-             " voters, fewer than W=" + std::to_string(w_);
+             " current voters, fewer than " + (index > last_change_index_ ? "W=" : "k=") +
+             std::to_string(need) + " (last completed membership change at index " +
+             std::to_string(last_change_index_) + ")";
     }
   }
   std::vector<uint64_t> todo;

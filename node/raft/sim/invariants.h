@@ -6,7 +6,9 @@
 //   leader completeness  the newest leader's log holds every committed entry
 //   state-machine safety every member applies the same entry at each index, and the values rebuilt
 //                        from shares equal the proposed ones
-//   durability           every committed value keeps >= W holders and rebuilds from random k of them
+//   durability           every committed value keeps >= k holders among the current voters, entries
+//                        committed since the last completed membership change keep >= W of the current
+//                        configuration, and values rebuild from random k of their holders
 //   secrecy              a member stores only its own shares (x, k checked) and never a plaintext value
 //   reads                a confirmed read index covers every commit that happened before the read
 
@@ -31,7 +33,8 @@ struct SimMemberView {
 
 class InvariantChecker {
  public:
-  InvariantChecker(unsigned threshold, unsigned commit_quorum) : k_(threshold), w_(commit_quorum) {}
+  // `initial`: the bootstrap membership; committed conf changes (seen through on_apply) update it.
+  explicit InvariantChecker(const Membership& initial);
 
   // All return "" when the invariant holds, else a description of the violation.
   void record_proposal(ProposalId id, const std::vector<Bytes>& values);
@@ -52,6 +55,10 @@ class InvariantChecker {
   }
   uint64_t committed_index() const { return committed_.empty() ? 0 : committed_.rbegin()->first; }
   uint64_t rebuilds_checked() const { return rebuilds_checked_; }
+  // The configuration in effect: the bootstrap one plus every committed conf change, in index order.
+  const Membership& membership() const { return membership_; }
+  unsigned commit_quorum() const { return w_; }
+  uint64_t changes_committed() const { return changes_committed_; }
   // Scans every byte a member stores for the first 16 bytes of any proposed value.
   std::string scan_for_plaintext(const SimMemberView& member) const;
 
@@ -65,8 +72,13 @@ class InvariantChecker {
   std::string check_rebuild(uint64_t index, uint64_t term, const std::vector<SimMemberView>& members,
                             testing::TestRandom& rng);
 
+  bool is_voter(MemberId id) const;
+
+  Membership membership_;
   unsigned k_;
-  unsigned w_;
+  unsigned w_;                      // of the configuration in effect
+  uint64_t last_change_index_ = 0;  // index of the last committed conf change
+  uint64_t changes_committed_ = 0;
   std::map<uint64_t, MemberId> leaders_;                          // term -> leader
   std::map<std::pair<uint64_t, uint64_t>, Identity> identities_;  // (index, term)
   std::map<std::pair<uint64_t, uint64_t>, std::vector<Bytes>> proposals_;

@@ -43,6 +43,15 @@ struct SimCounters {
   uint64_t corruptions_repaired = 0;
   uint64_t cache_evictions = 0;
   uint64_t rebuilds_checked = 0;
+  // Membership changes (committed ones, as the hosts saw them) and leadership transfers.
+  uint64_t learners_added = 0;  // AddLearner entries appended
+  uint64_t promotions = 0;
+  uint64_t removals = 0;
+  uint64_t promotions_refused_not_ready = 0;
+  uint64_t changes_refused_holders = 0;
+  uint64_t transfers_started = 0;
+  uint64_t transfers_completed = 0;  // the transferee led the next term
+  uint64_t leader_removed_itself = 0;
 
   void add(const SimCounters& other);
   std::string summary() const;

@@ -164,19 +164,30 @@ struct Node::Impl {
     const Member* m = find_in(membership(), id);
     return m && m->voter;
   }
-  // The configurations an entry must meet the commit quorum of: the committed one and, while a change
-  // is pending, every pending one too (section 9).
+  // The configurations of this log: the committed one (from index 0) and one per pending conf change
+  // (from its index on). An index commits under the configuration its log prefix defines: the last one
+  // starting at or before it (section 9).
   struct QuorumConfig {
+    uint64_t from;
     const Membership* config;
     QuorumSettings quorum;
   };
   std::vector<QuorumConfig> quorum_configs() const {
-    std::vector<QuorumConfig> out{{&membership(), quorum}};
+    std::vector<QuorumConfig> out{{0, &membership(), quorum}};
     for (const auto& [index, config] : confs.pending()) {
       auto q = validate_membership(config);
-      if (q) out.push_back({&config, *q});
+      if (q) out.push_back({index, &config, *q});
     }
     return out;
+  }
+  // The configurations entry i could have been committed under: the one at its position and every
+  // later one in our log (a later index commits i with it).
+  std::vector<QuorumConfig> configs_from(uint64_t i) const {
+    std::vector<QuorumConfig> all = quorum_configs();
+    size_t first = 0;
+    for (size_t j = 0; j < all.size(); ++j)
+      if (all[j].from <= i) first = j;
+    return std::vector<QuorumConfig>(all.begin() + static_cast<long>(first), all.end());
   }
   bool voter_in_any(MemberId id) const {
     for (const QuorumConfig& qc : quorum_configs()) {
@@ -754,7 +765,10 @@ struct Node::Impl {
     std::vector<uint64_t> held;  // how far each member holds our log; the leader holds all of it
     for (auto& [id, pr] : prs) {
       min_match = std::min(min_match, pr.match);
-      held.push_back(id == cfg.id ? log.last_index() : pr.match);
+      // A member being removed (or added) may be gone soon: its copy does not make others' shares
+      // rebuildable, so it does not unpin them.
+      if (find_in(membership(), id) && find_in(confs.latest(), id))
+        held.push_back(id == cfg.id ? log.last_index() : pr.match);
     }
     cache.erase_through(min_match);
     std::sort(held.rbegin(), held.rend());
@@ -763,10 +777,12 @@ struct Node::Impl {
   }
 
   bool maybe_commit() {
-    // While a conf change is pending, an index commits only if it meets the commit quorum of the
-    // committed configuration and of every pending one (section 9).
-    uint64_t candidate = kNoIndex;
-    for (const QuorumConfig& qc : quorum_configs()) {
+    // An index commits when W voters of the configuration at its position hold it (section 9): the
+    // committed configuration before the first pending conf change, the new one from it on.
+    const std::vector<QuorumConfig> configs = quorum_configs();
+    uint64_t candidate = log.committed();
+    for (size_t j = 0; j < configs.size(); ++j) {
+      const QuorumConfig& qc = configs[j];
       std::vector<uint64_t> matches;
       for (const Member& m : qc.config->members) {
         if (!m.voter) continue;
@@ -774,8 +790,10 @@ struct Node::Impl {
         matches.push_back(it == prs.end() ? 0 : it->second.match);
       }
       std::sort(matches.rbegin(), matches.rend());
-      if (matches.size() < qc.quorum.commit_quorum) return false;
-      candidate = std::min(candidate, matches[qc.quorum.commit_quorum - 1]);
+      if (matches.size() < qc.quorum.commit_quorum) continue;
+      const uint64_t upto = j + 1 < configs.size() ? configs[j + 1].from - 1 : kNoIndex;
+      const uint64_t c = std::min(matches[qc.quorum.commit_quorum - 1], upto);
+      if (c >= qc.from && c > candidate) candidate = c;
     }
     // Raft's rule: only entries of the current term are committed by counting; W durable copies.
     if (candidate > log.committed() && log.term_or_zero(candidate) == term) {
@@ -831,6 +849,7 @@ struct Node::Impl {
     auto prev_term = log.term(pr.next - 1);
     if (!prev_term) return false;  // compacted: the snapshot/repair path (issue 4) takes over
     const Member* mem = member(to);
+    if (!mem) return false;
     std::vector<Entry> entries;
     uint64_t bytes = 0;
     for (uint64_t i = pr.next; i <= limit && bytes < cfg.max_bytes_per_message; ++i) {
@@ -1031,9 +1050,9 @@ struct Node::Impl {
         continue;
       }
       // Provably uncommitted only if it misses the commit quorum of every configuration it could
-      // have been committed under: the committed one and every pending one.
+      // have been committed under: the one at its position and every later one.
       bool provably_uncommitted = true;
-      for (const QuorumConfig& qc : quorum_configs()) {
+      for (const QuorumConfig& qc : configs_from(i)) {
         unsigned possible = 0;
         for (const Member& m : qc.config->members) {
           if (!m.voter) continue;
@@ -1103,6 +1122,7 @@ struct Node::Impl {
     noop.term = term;
     noop.type = EntryType::kNoOp;
     append_to_log({noop});
+    prune_progress();  // a dropped AddLearner takes its member with it
     resolved_upto = i;
     recovering = false;
     bcast_append();
@@ -1135,17 +1155,22 @@ struct Node::Impl {
         become_follower(term, kNoMember);
         return;
       }
-      for (auto it = prs.begin(); it != prs.end();) {
-        if (member(it->first) == nullptr) {
-          repairs_wanted.erase(it->first);
-          it = prs.erase(it);
-        } else {
-          ++it;
-        }
-      }
+      prune_progress();
       if (transferee != kNoMember && !is_voter(transferee)) transferee = kNoMember;
     } else if (role != Role::kFollower && !self_voter) {
       become_follower(term, kNoMember);
+    }
+  }
+
+  // Forgets members that are in no configuration any more (removed, or added by a dropped entry).
+  void prune_progress() {
+    for (auto it = prs.begin(); it != prs.end();) {
+      if (member(it->first) == nullptr) {
+        repairs_wanted.erase(it->first);
+        it = prs.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
 

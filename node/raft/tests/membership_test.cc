@@ -190,3 +190,28 @@ TEST_CASE("a transfer to an unreachable member is abandoned after an election ti
   CHECK(c.node(1).status().role == Role::kLeader);
   CHECK(c.node(1).propose(bytes_of("put"), {bytes_of("after-transfer-0123")}).ok());
 }
+
+TEST_CASE("a joining member follows a leader that joined after the bootstrap membership") {
+  TestCluster c(3, 2);
+  c.elect(1);
+  change(c, 1, add_learner(10));
+  c.start(10, 4);
+  c.tick_all(3);
+  change(c, 1, promote(10));
+  c.tick_all(2);
+  REQUIRE(c.node(1).transfer_leadership(10).ok());
+  c.deliver();
+  REQUIRE(c.node(10).status().role == Role::kLeader);
+  c.tick_all(2);  // the new leader commits an entry of its term before it may change the membership
+
+  // Member 11 starts from the bootstrap membership {1, 2, 3}: its leader (10) is not in it yet.
+  auto p = c.node(10).propose_conf_change(add_learner(11));
+  REQUIRE(p.ok());
+  c.deliver();
+  c.start(11, 5);
+  c.tick_all(3);
+  CHECK(c.node(11).status().leader == 10);
+  CHECK(c.node(11).status().commit == c.node(10).status().commit);
+  CHECK(c.node(11).committed_membership() == c.node(10).committed_membership());
+  CHECK(c.node(11).status().x == 5);
+}

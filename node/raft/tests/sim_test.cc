@@ -1,5 +1,6 @@
 // The seeded simulator as a CTest (label `sim`). Environment:
-//   ETSECD_SIM_SEED=S        run only schedule S, with its event trace on failure
+//   ETSECD_SIM_SEED=S        run only schedule S, with its event trace on failure (the last 400
+//                            events; all of them with ETSECD_SIM_FULL_TRACE=1)
 //   ETSECD_SIM_SCHEDULES=N   number of schedules (default 10000)
 //   ETSECD_SIM_LONG=1        long mode: 200000 schedules unless ETSECD_SIM_SCHEDULES says otherwise
 //   ETSECD_SIM_BASE_SEED=B   first seed (default 1)
@@ -22,7 +23,9 @@ uint64_t env_u64(const char* name, uint64_t fallback) {
 
 }  // namespace
 
-TEST_CASE("simulator: every invariant holds under loss, reordering, partitions, crashes and leader kills") {
+TEST_CASE(
+    "simulator: every invariant holds under loss, reordering, partitions, crashes, leader kills, membership "
+    "changes and leadership transfers") {
   using etsecd::raft::sim::run_schedule;
   using etsecd::raft::sim::SimConfig;
   using etsecd::raft::sim::SimCounters;
@@ -44,7 +47,8 @@ TEST_CASE("simulator: every invariant holds under loss, reordering, partitions, 
     auto result = run_schedule(cfg);
     total.add(result.counters);
     if (!result.failure.empty()) {
-      const size_t from = result.trace.size() > 400 ? result.trace.size() - 400 : 0;
+      const size_t from =
+          result.trace.size() > 400 && !std::getenv("ETSECD_SIM_FULL_TRACE") ? result.trace.size() - 400 : 0;
       for (size_t t = from; t < result.trace.size(); ++t) std::printf("  %s\n", result.trace[t].c_str());
       std::printf("SIMULATOR FAILURE seed=%llu: %s\nrerun: ETSECD_SIM_SEED=%llu ETSECD_SIM_STEPS=%u %s\n",
                   static_cast<unsigned long long>(cfg.seed), result.failure.c_str(),
@@ -63,5 +67,12 @@ TEST_CASE("simulator: every invariant holds under loss, reordering, partitions, 
     CHECK(total.schedules_with_wait > 0);
     CHECK(total.reads_confirmed > 0);
     CHECK(total.corruptions_repaired > 0);
+    // Membership changes and transfers really happen, and so do the refusals that keep them safe.
+    CHECK(total.learners_added > 0);
+    CHECK(total.promotions > 0);
+    CHECK(total.removals > 0);
+    CHECK(total.leader_removed_itself > 0);
+    CHECK(total.promotions_refused_not_ready > 0);
+    CHECK(total.transfers_completed > 0);
   }
 }

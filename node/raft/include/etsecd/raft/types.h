@@ -47,7 +47,7 @@ struct Member {
   bool voter = true;  // false: a learner (gets shares, never votes, counts toward no quorum)
   // Opaque to the core (the host's name and peer URLs): part of the replicated membership, so the host
   // knows every member's address after a restart. Empty for initial members (the host knows them).
-  Bytes context;
+  Bytes context{};  // (a default initializer, so Member{id, x, voter} stays warning-free)
   friend bool operator==(const Member&, const Member&) = default;
 };
 
