@@ -264,6 +264,7 @@ class Store::WriteTxn {
 Status Store::apply_noop(uint64_t index) {
   std::unique_lock lock(mu_);
   if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
+  if (meta_.install.active) return make_error(kRepairing);
   if (index != meta_.applied_index + 1) return make_error(kIndexOutOfOrder);
   WriteSet writes;
   writes.meta = meta_;
@@ -276,6 +277,7 @@ Status Store::apply_noop(uint64_t index) {
 Result<ApplyResult> Store::apply(uint64_t index, const Operation& op, std::span<const std::string> shares) {
   std::unique_lock lock(mu_);
   if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
+  if (meta_.install.active) return make_error(kRepairing);
   if (index != meta_.applied_index + 1) return make_error(kIndexOutOfOrder);
 
   WriteTxn txn(*this, shares);

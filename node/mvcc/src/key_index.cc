@@ -36,6 +36,14 @@ const IndexEntry* KeyIndex::exact(std::string_view key, int64_t mod_revision) co
   return nullptr;
 }
 
+const IndexEntry* KeyIndex::record(std::string_view key, const Revision& rev) const {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return nullptr;
+  auto e = std::lower_bound(it->second.begin(), it->second.end(), rev,
+                            [](const IndexEntry& entry, const Revision& r) { return entry.rev < r; });
+  return e != it->second.end() && e->rev == rev ? &*e : nullptr;
+}
+
 std::vector<RecordKey> KeyIndex::compact(int64_t at) {
   std::vector<RecordKey> dropped;
   for (auto it = keys_.begin(); it != keys_.end();) {

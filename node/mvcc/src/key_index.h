@@ -52,6 +52,19 @@ class KeyIndex {
       }
     }
   }
+  // Like for_each_entry, but only entries after `after` in (key, revision) order.
+  template <class F>
+  void for_each_entry_after(int64_t at, const RecordKey& after, F&& f) const {
+    for (auto it = keys_.lower_bound(after.key); it != keys_.end(); ++it) {
+      const bool same_key = it->first == after.key;
+      for (const IndexEntry& e : it->second) {
+        if (same_key && e.rev <= after.rev) continue;
+        if (e.rev.main <= at && !f(it->first, e)) return;
+      }
+    }
+  }
+  // The entry for exactly this record, or nullptr.
+  const IndexEntry* record(std::string_view key, const Revision& rev) const;
   std::vector<RecordKey> all_records() const;
 
   // Drops every revision not needed to read at `at` or later; returns the dropped records.

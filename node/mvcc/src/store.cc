@@ -1,5 +1,6 @@
 #include "etsecd/mvcc/store.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "etsecd/mvcc/errors.h"
@@ -23,7 +24,10 @@ Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<Backend> backend) {
       store->meta_.compact_revision > store->meta_.current_revision) {
     return make_error(kCorrupt, "stored revisions are inconsistent");
   }
-  const int64_t current = store->meta_.current_revision;
+  // A half-installed snapshot holds records up to the snapshot's revision (store_snapshot.cc).
+  const int64_t current = store->meta_.install.active ? std::max(store->meta_.current_revision,
+                                                                 store->meta_.install.target.current_revision)
+                                                      : store->meta_.current_revision;
   Status scanned = store->backend_->scan([&](const RecordKey& key, const Record& record) -> Status {
     if (key.rev.main > current || key.rev.main < 1 || key.rev.sub < 0) {
       return make_error(kCorrupt, "record revision outside the stored revision range");
@@ -48,6 +52,7 @@ Result<RangeResult> Store::range(const RangeOp& op) const {
   if (Status s = validate_range(op); !s) return s.error();
   if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
   std::shared_lock lock(mu_);
+  if (meta_.install.active) return make_error(kRepairing);
   auto rev = resolve_read_revision(op.revision, meta_.current_revision, meta_.compact_revision);
   if (!rev) return rev.error();
   return evaluate_range(*index_, op, rev.value(), meta_.current_revision,
@@ -58,6 +63,7 @@ Result<KeyValue> Store::get_at(std::string_view key, int64_t mod_revision) const
   if (key.empty()) return make_error(kEmptyKey);
   if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
   std::shared_lock lock(mu_);
+  if (meta_.install.active) return make_error(kRepairing);
   // Checked first: the index may already hold an entry being applied above the published revision.
   if (mod_revision > meta_.current_revision) return make_error(kFutureRevision);
   const IndexEntry* entry = index_->exact(key, mod_revision);
@@ -76,6 +82,7 @@ Result<BackendMeta> Store::export_records(
     const std::function<Status(const RecordKey&, const Record&)>& visit) const {
   if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
   std::shared_lock lock(mu_);
+  if (meta_.install.active) return make_error(kRepairing);
   Status status;
   index_->for_each_entry(meta_.current_revision, [&](const std::string& key, const IndexEntry& e) {
     RecordKey record_key{key, e.rev};

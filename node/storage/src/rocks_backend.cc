@@ -39,26 +39,6 @@ Error rocks_error(const char* what, const rocksdb::Status& s) {
   return mvcc::make_error(mvcc::kStorage, std::string(what) + ": " + s.ToString());
 }
 
-std::string encode_meta(const mvcc::BackendMeta& meta) {
-  std::string out;
-  out.push_back(static_cast<char>(kMetaFormat));
-  put_le64(out, meta.applied_index);
-  put_le64(out, static_cast<uint64_t>(meta.current_revision));
-  put_le64(out, static_cast<uint64_t>(meta.compact_revision));
-  return out;
-}
-
-Result<mvcc::BackendMeta> decode_meta(std::string_view in) {
-  if (in.size() != 25 || static_cast<uint8_t>(in[0]) != kMetaFormat) {
-    return mvcc::make_error(mvcc::kCorrupt, "meta state has an unknown format");
-  }
-  mvcc::BackendMeta meta;
-  meta.applied_index = get_le64(in.substr(1));
-  meta.current_revision = static_cast<int64_t>(get_le64(in.substr(9)));
-  meta.compact_revision = static_cast<int64_t>(get_le64(in.substr(17)));
-  return meta;
-}
-
 }  // namespace
 
 std::string encode_record_key(const mvcc::RecordKey& key) {
@@ -85,6 +65,67 @@ Result<mvcc::RecordKey> decode_record_key(std::string_view in) {
   key.rev.sub = static_cast<int64_t>(get_be64(in.substr(12 + n)));
   return key;
 }
+
+namespace {
+
+// Format 1: the three meta values (25 bytes). Format 2 appends an active install (share repair):
+// source, target point, started flag and cursor record key.
+constexpr uint8_t kMetaFormatInstall = 2;
+
+void put_point(std::string& out, const mvcc::SnapshotPoint& p) {
+  put_le64(out, p.applied_index);
+  put_le64(out, static_cast<uint64_t>(p.current_revision));
+  put_le64(out, static_cast<uint64_t>(p.compact_revision));
+}
+
+mvcc::SnapshotPoint get_point(std::string_view in) {
+  mvcc::SnapshotPoint p;
+  p.applied_index = get_le64(in);
+  p.current_revision = static_cast<int64_t>(get_le64(in.substr(8)));
+  p.compact_revision = static_cast<int64_t>(get_le64(in.substr(16)));
+  return p;
+}
+
+std::string encode_meta(const mvcc::BackendMeta& meta) {
+  std::string out;
+  const bool install = meta.install.active;
+  out.push_back(static_cast<char>(install ? kMetaFormatInstall : kMetaFormat));
+  put_point(out, mvcc::SnapshotPoint{meta.applied_index, meta.current_revision, meta.compact_revision});
+  if (install) {
+    put_le64(out, meta.install.source);
+    put_point(out, meta.install.target);
+    out.push_back(static_cast<char>(meta.install.started ? 1 : 0));
+    if (meta.install.started) out.append(encode_record_key(meta.install.cursor));
+  }
+  return out;
+}
+
+Result<mvcc::BackendMeta> decode_meta(std::string_view in) {
+  const bool v1 = in.size() == 25 && static_cast<uint8_t>(in[0]) == kMetaFormat;
+  const bool v2 = in.size() >= 58 && static_cast<uint8_t>(in[0]) == kMetaFormatInstall;
+  if (!v1 && !v2) return mvcc::make_error(mvcc::kCorrupt, "meta state has an unknown format");
+  mvcc::BackendMeta meta;
+  const mvcc::SnapshotPoint p = get_point(in.substr(1));
+  meta.applied_index = p.applied_index;
+  meta.current_revision = p.current_revision;
+  meta.compact_revision = p.compact_revision;
+  if (v2) {
+    meta.install.active = true;
+    meta.install.source = get_le64(in.substr(25));
+    meta.install.target = get_point(in.substr(33));
+    meta.install.started = in[57] != 0;
+    if (meta.install.started) {
+      auto cursor = decode_record_key(in.substr(58));
+      if (!cursor) return mvcc::make_error(mvcc::kCorrupt, "meta state has a bad install cursor");
+      meta.install.cursor = std::move(*cursor);
+    } else if (in.size() != 58) {
+      return mvcc::make_error(mvcc::kCorrupt, "meta state has an unknown format");
+    }
+  }
+  return meta;
+}
+
+}  // namespace
 
 std::string encode_record(const mvcc::Record& record) {
   std::string out;

@@ -225,3 +225,42 @@ TEST_CASE("a directory that is not an MVCC store is refused with a clear error")
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == "storage.open");
 }
+
+TEST_CASE("a snapshot install interrupted by a restart resumes after its persisted cursor") {
+  TempDir dir;
+  const SnapshotPoint target{40, 30, 5};
+  auto record = [](int i) {
+    return std::pair<RecordKey, Record>{RecordKey{"k" + std::to_string(100 + i), {6 + i, 0}},
+                                        Record{false, 6 + i, 1, 0, "share-" + std::to_string(i)}};
+  };
+  {
+    auto store = open_store(dir.path);
+    REQUIRE(put(*store, "old", "old-share").ok());  // wiped by the install
+    REQUIRE(store->begin_install(7, target).ok());
+    REQUIRE(store->install_chunk({record(0), record(1)}).ok());
+    REQUIRE(store->install_chunk({record(2)}).ok());
+  }
+  {
+    auto store = open_store(dir.path);
+    const InstallState st = store->install_state();
+    CHECK(st.active);
+    CHECK(st.source == 7);
+    CHECK(st.target == target);
+    CHECK(st.started);
+    CHECK(st.cursor == record(2).first);
+    RangeOp op;
+    op.key = "k100";
+    CHECK(store->range(op).error().code == "mvcc.repairing");
+    REQUIRE(store->install_chunk({record(3), record(4)}).ok());
+    REQUIRE(store->finish_install().ok());
+  }
+  auto store = open_store(dir.path);
+  CHECK_FALSE(store->install_state().active);
+  CHECK(store->applied_index() == 40);
+  CHECK(store->current_revision() == 30);
+  CHECK(store->compact_revision() == 5);
+  auto kvs = all(*store);
+  REQUIRE(kvs.size() == 5);
+  CHECK(kvs[0].key == "k100");
+  CHECK(kvs[4].share == "share-4");
+}

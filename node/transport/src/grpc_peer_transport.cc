@@ -109,7 +109,9 @@ class PeerService final : public peer::Peer::Service {
     if (auto st = check_caller(ctx, self_, &from); !st.ok()) return st;
     if (!handler_.on_call) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no call handler");
     auto r = handler_.on_call(from, req->method(), req->body());
-    if (!r) return grpc::Status(grpc::StatusCode::UNAVAILABLE, r.error().code + ": " + r.error().message);
+    // ABORTED marks "the handler answered with an error": gRPC itself never produces that code, so the
+    // caller cannot mistake a connection failure (UNAVAILABLE, with its own "a: b" texts) for it.
+    if (!r) return grpc::Status(grpc::StatusCode::ABORTED, r.error().code + ": " + r.error().message);
     resp->set_body(std::move(*r));
     return grpc::Status::OK;
   }
@@ -392,8 +394,7 @@ Result<std::string> PeerSender::call(const std::string& method, const std::strin
 
 Result<std::string> PeerSender::call_result(uint64_t id, const grpc::Status& st, peer::CallResponse& resp) {
   if (!st.ok()) {
-    if (st.error_code() == grpc::StatusCode::UNAVAILABLE &&
-        st.error_message().find(": ") != std::string::npos) {
+    if (st.error_code() == grpc::StatusCode::ABORTED && st.error_message().find(": ") != std::string::npos) {
       return make_error("transport.remote", st.error_message());
     }
     return make_error("transport.unreachable",

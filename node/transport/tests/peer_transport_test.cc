@@ -125,6 +125,13 @@ TEST_CASE("mutual TLS peers exchange raft batches in order and make calls") {
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "transport.remote");
   CHECK(bad.error().message.find("no method nope") != std::string::npos);
+
+  // A peer that went away is a transport failure, never a remote handler error: gRPC's own connection
+  // errors ("failed to connect ...: Connection refused") must not be parsed as a handler's "code: message".
+  t1->shutdown();
+  auto gone = t2->call(1, "echo", "anyone?");
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().code != "transport.remote");
 }
 
 TEST_CASE("a peer whose certificate comes from another CA is refused") {

@@ -30,10 +30,31 @@ struct Record {
   bool operator==(const Record&) const = default;
 };
 
+// A snapshot's position in the raft log and revision space.
+struct SnapshotPoint {
+  uint64_t applied_index = 0;  // last raft entry whose effects are in the records
+  int64_t current_revision = kInitialRevision;
+  int64_t compact_revision = kNoCompaction;
+  bool operator==(const SnapshotPoint&) const = default;
+};
+
+// A snapshot being installed chunk by chunk (share repair). Persisted with every chunk, so an
+// interrupted repair resumes after `cursor` instead of starting over. While active, the records are a
+// prefix of the snapshot and the store serves nothing.
+struct InstallState {
+  bool active = false;
+  uint64_t source = 0;  // the caller's identifier of the snapshot (a resumption must match it)
+  SnapshotPoint target;
+  bool started = false;  // false: no record installed yet (cursor meaningless)
+  RecordKey cursor;      // last record installed
+  bool operator==(const InstallState&) const = default;
+};
+
 struct BackendMeta {
   uint64_t applied_index = 0;  // last raft entry whose effects are in the records
   int64_t current_revision = kInitialRevision;
   int64_t compact_revision = kNoCompaction;
+  InstallState install;
   bool operator==(const BackendMeta&) const = default;
 };
 

@@ -92,6 +92,14 @@ inline constexpr ErrorSpec kIndexOutOfOrder{
 inline constexpr ErrorSpec kStorage{"mvcc.storage", "etcdserver: storage failure", GrpcCode::kDataLoss};
 // DataLoss: the on-disk state does not decode or is inconsistent.
 inline constexpr ErrorSpec kCorrupt{"mvcc.corrupt", "etcdserver: corrupt member data", GrpcCode::kDataLoss};
+// Unavailable: this member is receiving a snapshot of shares (share repair) and serves nothing until it
+// is complete; clients retry elsewhere.
+inline constexpr ErrorSpec kRepairing{"mvcc.repairing", "etcdserver: member is being repaired",
+                                      GrpcCode::kUnavailable};
+// FailedPrecondition: a snapshot chunk arrived with no install in progress (or for another snapshot).
+inline constexpr ErrorSpec kNoInstall{"mvcc.no_install",
+                                      "etcdserver: internal: no snapshot install in progress",
+                                      GrpcCode::kFailedPrecondition};
 // InvalidArgument: an entry's encoded metadata does not decode (see entry_codec.h).
 inline constexpr ErrorSpec kBadEntry{"mvcc.bad_entry", "etcdserver: internal: malformed entry metadata",
                                      GrpcCode::kInternal};

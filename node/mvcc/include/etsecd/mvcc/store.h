@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -60,6 +61,35 @@ class Store {
   // Replaces all records and the meta with the given ones in one atomic batch. Errors: kCorrupt if the
   // records do not fit the meta (revisions outside [1, current_revision]).
   Status install(const BackendMeta& meta, const std::vector<std::pair<RecordKey, Record>>& records);
+
+  // ---- Share repair: a snapshot streamed in bounded chunks (docs/protocol.md section 9) ----
+  struct ExportChunk {
+    std::vector<std::pair<RecordKey, Record>> records;
+    bool done = false;  // no record after the last one returned
+  };
+  // Records with main revision <= at, in key then revision order, strictly after `after` (nullopt: from
+  // the start), with this member's shares: at most max_records and about max_bytes of shares (at least
+  // one record when any remain). Applies are not blocked between chunks: records at or below `at` never
+  // change, except that a later compaction may remove some, which the receiver replays itself.
+  // Errors: kFutureRevision (at > current revision), kRepairing.
+  Result<ExportChunk> export_chunk(int64_t at, const std::optional<RecordKey>& after, size_t max_records,
+                                   uint64_t max_bytes) const;
+  // This member's share of each put record in `keys`, nullopt where it has none (compacted, or a
+  // tombstone). Errors: kRepairing, kStorage.
+  Result<std::vector<std::optional<std::string>>> shares_of(std::span<const RecordKey> keys) const;
+  // Where the published state stands (what an export at current_revision belongs to).
+  SnapshotPoint snapshot_point() const;
+
+  // Receiving side. begin_install wipes every record and starts installing `target` (tagged with the
+  // caller's `source`); install_chunk adds records that must come after the last one installed, in one
+  // durable batch with the new cursor; finish_install publishes the target. While an install is active
+  // the store refuses reads, exports and applies (kRepairing); after a restart install_state() tells
+  // where to resume. Errors: kCorrupt (records out of order or outside the target's revisions),
+  // kNoInstall (install_chunk/finish_install without begin_install), kStorage.
+  Status begin_install(uint64_t source, const SnapshotPoint& target);
+  Status install_chunk(const std::vector<std::pair<RecordKey, Record>>& records);
+  Status finish_install();
+  InstallState install_state() const;
 
   // Makes everything applied so far durable and returns the applied index that is now on disk. Only
   // needed when the backend commits without fsync (storage::RocksOptions::sync = false, group commit):

@@ -1,0 +1,209 @@
+// run_session against in-process members: holders answer through serve_shares, the new member through
+// a Receiver, all over the same byte-level messages the peer transport carries.
+
+#include "etsecd/repair/session.h"
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "etsecd/mvcc/memory_backend.h"
+#include "etsecd/repair/receiver.h"
+#include "fixture.h"
+
+using namespace etsecd;
+using namespace etsecd::repair;
+using etsecd::repair::testing::Fixture;
+
+namespace {
+
+std::span<const uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+std::unique_ptr<mvcc::Store> empty_store() {
+  auto store = mvcc::Store::open(std::make_unique<mvcc::MemoryBackend>());
+  REQUIRE(store.ok());
+  return std::move(store).value();
+}
+
+std::unique_ptr<mvcc::Store> store_of(const Fixture& f, uint8_t x) {
+  auto store = empty_store();
+  REQUIRE(store->begin_install(1, f.point).ok());
+  REQUIRE(store->install_chunk(f.by_x.at(x)).ok());
+  REQUIRE(store->finish_install().ok());
+  return store;
+}
+
+RecordList all_records(const mvcc::Store& store) {
+  RecordList out;
+  REQUIRE(store
+              .export_records([&](const mvcc::RecordKey& k, const mvcc::Record& r) {
+                out.emplace_back(k, r);
+                return Status::Ok();
+              })
+              .ok());
+  return out;
+}
+
+// Members 1..5 hold shares x = id; member 6 is new. The leader is member 1.
+struct World {
+  Fixture f = Fixture::make(150, 4, 120, 21, 3, 6);
+  std::map<uint64_t, std::unique_ptr<mvcc::Store>> stores;
+  std::unique_ptr<mvcc::Store> target = empty_store();
+  std::string installed_raft_meta;
+  std::optional<mvcc::SnapshotPoint> published;
+  Receiver receiver{*target, Receiver::Hooks{[this](const mvcc::SnapshotPoint&, const std::string& meta) {
+                                               installed_raft_meta = meta;
+                                               return Status::Ok();
+                                             },
+                                             [this](const mvcc::SnapshotPoint& p) { published = p; }}};
+  std::map<uint64_t, int> calls;
+  std::function<bool(uint64_t, const std::string&)> fail;  // injected transport failures
+
+  World() {
+    for (uint8_t x = 1; x <= 5; ++x) stores[x] = store_of(f, x);
+  }
+
+  CallFn call() {
+    return [this](uint64_t id, const std::string& method, const std::string& body) -> Result<std::string> {
+      ++calls[id];
+      if (fail && fail(id, method)) return make_error("transport.unreachable", "injected failure");
+      if (id == 6) return receiver.handle(method, bytes_of(body));
+      return serve_shares(*stores.at(id), bytes_of(body));
+    };
+  }
+
+  SessionPlan plan(std::vector<Peer> holders = {{2, 2}, {3, 3}, {4, 4}, {5, 5}}, uint64_t source = 99) {
+    SessionPlan p;
+    p.self_x = 1;
+    p.threshold = 3;
+    p.holders = std::move(holders);
+    p.target = Peer{6, 6};
+    p.source = source;
+    p.raft_snapshot = [](const mvcc::SnapshotPoint& point) -> Result<std::string> {
+      return "raft-meta@" + std::to_string(point.applied_index);
+    };
+    return p;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a repair session gives the new member exactly its shares and publishes the snapshot") {
+  World w;
+  SessionOptions o;
+  o.max_records = 40;
+  auto stats = run_session(*w.stores[1], w.plan(), w.call(), o);
+  REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+  CHECK_FALSE(stats->resumed);
+  CHECK(stats->chunks == (w.f.by_x[6].size() + 39) / 40);
+  CHECK(all_records(*w.target) == w.f.by_x[6]);
+  CHECK(w.target->snapshot_point() == w.f.point);
+  CHECK(w.installed_raft_meta == "raft-meta@" + std::to_string(w.f.point.applied_index));
+  REQUIRE(w.published.has_value());
+  CHECK(*w.published == w.f.point);
+  CHECK(w.calls[5] == 0);  // k = 3 holders asked (k+1 shares with the leader's), not the fourth
+  CHECK(stats->rebuild.checked_extra == stats->rebuild.shares_computed);
+}
+
+TEST_CASE("a repair interrupted mid-way (the new member dies) resumes after the last installed chunk") {
+  World w;
+  SessionOptions o;
+  o.max_records = 30;
+  int chunks_before_crash = 4;
+  w.fail = [&](uint64_t id, const std::string& method) {
+    return id == 6 && method == "repair.chunk" && chunks_before_crash-- <= 0;
+  };
+  auto first = run_session(*w.stores[1], w.plan(), w.call(), o);
+  REQUIRE_FALSE(first.ok());
+  CHECK(first.error().code == "transport.unreachable");
+  CHECK(w.target->install_state().active);
+  w.fail = nullptr;
+  auto second = run_session(*w.stores[1], w.plan(), w.call(), o);
+  REQUIRE(second.ok());
+  CHECK(second->resumed);
+  const size_t total_chunks = (w.f.by_x[6].size() + 29) / 30;
+  CHECK(second->chunks == total_chunks - 4);
+  CHECK(all_records(*w.target) == w.f.by_x[6]);
+
+  // A different snapshot (a new leader's) starts over instead of mixing two snapshots.
+  auto third = run_session(
+      *w.stores[2],
+      [&] {
+        auto p = w.plan({{1, 1}, {3, 3}}, 100);
+        p.self_x = 2;
+        return p;
+      }(),
+      w.call(), o);
+  REQUIRE(third.ok());
+  CHECK_FALSE(third->resumed);
+  CHECK(all_records(*w.target) == w.f.by_x[6]);
+}
+
+TEST_CASE("unreachable, lagging and lying holders are skipped for others") {
+  World w;
+  // Holder 2 is unreachable.
+  w.fail = [](uint64_t id, const std::string&) { return id == 2; };
+  auto stats = run_session(*w.stores[1], w.plan(), w.call());
+  REQUIRE(stats.ok());
+  CHECK(stats->holder_failures >= 1);
+  CHECK(all_records(*w.target) == w.f.by_x[6]);
+
+  // Holder 3 is behind the snapshot (repair.behind): holders 2 and 4 serve.
+  World lag;
+  REQUIRE(lag.stores[1]->apply_noop(lag.f.point.applied_index + 1).ok());
+  REQUIRE(lag.stores[2]->apply_noop(lag.f.point.applied_index + 1).ok());
+  REQUIRE(lag.stores[4]->apply_noop(lag.f.point.applied_index + 1).ok());
+  REQUIRE(lag.stores[5]->apply_noop(lag.f.point.applied_index + 1).ok());
+  auto lagged = run_session(*lag.stores[1], lag.plan({{3, 3}, {2, 2}, {4, 4}, {5, 5}}), lag.call());
+  REQUIRE(lagged.ok());
+  CHECK(lagged->holder_failures == 1);
+  CHECK(all_records(*lag.target) == lag.f.by_x[6]);
+}
+
+TEST_CASE("a holder with a checksum-valid but wrong share is outvoted; with too few holders it is an error") {
+  // Holder 2's records carry shares of other values: valid checksums, wrong polynomials.
+  auto other = Fixture::make(150, 4, 120, 777, 3, 6);
+  World w;
+  w.stores[2] = store_of(other, 2);
+  auto stats = run_session(*w.stores[1], w.plan(), w.call());
+  REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+  CHECK(w.calls[5] > 0);  // the fourth holder was asked once the first three disagreed
+  CHECK(stats->rebuild.outvoted_shares > 0);
+  CHECK(all_records(*w.target) == w.f.by_x[6]);
+
+  // Only three holders, one lying: the disagreement is reported, nothing wrong is installed.
+  World few;
+  few.stores[2] = store_of(other, 2);
+  auto refused = run_session(*few.stores[1], few.plan({{2, 2}, {3, 3}, {4, 4}}), few.call());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "repair.inconsistent_shares");
+  CHECK_FALSE(few.published.has_value());
+
+  World lonely;
+  lonely.fail = [](uint64_t id, const std::string& m) { return m == "repair.shares" && id != 2; };
+  auto none = run_session(*lonely.stores[1], lonely.plan(), lonely.call());
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.error().code == "repair.no_holders");
+  CHECK(run_session(*lonely.stores[1], lonely.plan({{2, 2}}), lonely.call()).error().code ==
+        "repair.no_holders");
+}
+
+TEST_CASE("a cancelled session stops between chunks and leaves a resumable install") {
+  World w;
+  std::atomic<bool> cancel{false};
+  SessionOptions o;
+  o.max_records = 20;
+  o.cancel = &cancel;
+  int chunks = 0;
+  w.fail = [&](uint64_t id, const std::string& m) {
+    if (id == 6 && m == "repair.chunk" && ++chunks == 3) cancel = true;
+    return false;
+  };
+  auto stats = run_session(*w.stores[1], w.plan(), w.call(), o);
+  REQUIRE_FALSE(stats.ok());
+  CHECK(stats.error().code == "repair.cancelled");
+  CHECK(w.target->install_state().started);
+  CHECK_FALSE(w.published.has_value());
+}
