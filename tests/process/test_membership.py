@@ -99,6 +99,16 @@ def test_grow_move_leader_shrink_under_writes(small_cluster):
         c.wait_ready(grown, timeout=60)
         assert m5.log_text().count("joined the cluster as a learner") == 1
 
+        # Peer URL updates go through the log; a URL another member has, or an unknown id, is refused.
+        by_name, _ = member_ids(c)
+        m5_id = by_name["m5"]["ID"]
+        c.etcdctl("member", "update", f"{m5_id:x}", f"--peer-urls={m5.peer_url}")
+        p = c.etcdctl("member", "update", f"{m5_id:x}", f"--peer-urls={m1.peer_url}", check=False)
+        assert p.returncode != 0 and "Peer URLs already exists" in p.stderr, p.stderr
+        p = c.etcdctl("member", "update", "123456", f"--peer-urls={m5.peer_url}", check=False)
+        assert p.returncode != 0 and "member not found" in p.stderr, p.stderr
+        assert by_name["m5"]["peerURLs"] == [m5.peer_url] and not by_name["m5"].get("isLearner")
+
         # A learner or an unknown member cannot lead; a voter can.
         p = c.etcdctl("move-leader", "123456", check=False)
         assert p.returncode != 0 and "bad leader transferee" in p.stderr, p.stderr

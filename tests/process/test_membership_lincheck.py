@@ -1,29 +1,18 @@
 """Linearizability across membership changes and a kill -9: concurrent put/get/cas on a small key set
 (tools/kvload, the official etcd Go client) while a learner is added, started, promoted and removed and a
 member is killed with SIGKILL and restarted; tools/lincheck (porcupine) checks the recorded history."""
-import shutil
 import signal
 import subprocess
 import time
 
-import pytest
-
-from harness import REPO, Cluster
-from test_membership import add_learner, member_ids, promote_when_ready
-
-
-def build_tool(name, out_dir):
-    if shutil.which("go") is None:
-        pytest.skip("the go toolchain is not installed (needed for tools/kvload and tools/lincheck)")
-    out = out_dir / name
-    subprocess.run(["go", "build", "-o", str(out), "."], cwd=REPO / "tools" / name, check=True, timeout=600,
-                   capture_output=True)
-    return out
+import gotools
+from harness import Cluster
+from test_membership import add_learner, promote_when_ready
 
 
 def test_history_is_linearizable_across_membership_changes_and_kill9(tmp_path):
-    kvload = build_tool("kvload", tmp_path)
-    lincheck = build_tool("lincheck", tmp_path)
+    kvload = gotools.tool("kvload")
+    lincheck = gotools.tool("lincheck")
     c = Cluster(tmp_path / "cluster", members=4, threshold=2)
     m1, m2, m3, m4 = c.members
     first = [m1, m2, m3]
