@@ -346,7 +346,20 @@ class Schedule {
     SimMember* l = leader();
     if (!l) return;
     const auto& members = l->node->committed_membership().members;
-    const MemberId id = members[rng_.below(members.size())].id;
+    MemberId id = members[rng_.below(members.size())].id;
+    if (rng_.chance(0.5)) {
+      // The most up-to-date other member: removing a holder while others lag is what the k-holder
+      // check is for.
+      uint64_t best = 0;
+      for (const Member& m : members) {
+        SimMember* sm = find(m.id);
+        if (!sm || sm == l || sm->state != SimMember::State::kActive) continue;
+        if (sm->storage->last_index() >= best) {
+          best = sm->storage->last_index();
+          id = m.id;
+        }
+      }
+    }
     if (!rebuildable_without(id)) return;
     auto p = l->node->propose_conf_change(ConfChange{ConfChangeType::kRemove, id, 0, {}});
     if (!p && p.error().code == "raft.too_few_holders") ++counters_.changes_refused_holders;
@@ -355,22 +368,25 @@ class Schedule {
   }
 
   // Injected corruption that nobody has detected yet is invisible to the leader's removal check, so
-  // the simulator (like an operator who scrubs first) removes a member only if every value it holds
-  // keeps k intact shares on the other members.
+  // the simulator (like an operator who scrubs first) does not remove a member while a value it holds
+  // has a corrupt share elsewhere and fewer than k + 1 intact ones. Everything else is the core's
+  // decision (raft.too_few_holders).
   bool rebuildable_without(MemberId id) {
     SimMember* target = find(id);
     if (!target) return true;
     for (const Entry& e : target->storage->stored_entries()) {
       for (uint32_t v = 0; v < e.shares.size(); ++v) {
         unsigned intact = 0;
+        unsigned holders = 0;
         for (SimMember& o : members_) {
           if (o.id == id || o.state != SimMember::State::kActive) continue;
           auto t = o.storage->term(e.index);
           if (!t || *t != e.term) continue;
+          ++holders;
           auto stored = o.storage->entries(e.index, e.index + 1, 0);
           if (testing::ref_decode(stored->front().shares[v])) ++intact;
         }
-        if (intact < k_ + 1) return false;
+        if (intact < holders && intact < k_ + 1) return false;
       }
     }
     return true;

@@ -215,3 +215,32 @@ TEST_CASE("a joining member follows a leader that joined after the bootstrap mem
   CHECK(c.node(11).committed_membership() == c.node(10).committed_membership());
   CHECK(c.node(11).status().x == 5);
 }
+
+TEST_CASE("after a leader removes itself and stops, the rest commit under the new configuration") {
+  // n=3, k=2, default W=3: the old configuration needs every voter. The others hold the removal but never
+  // hear that it committed; once the removed leader is gone, they must still make progress
+  // (each index commits under the configuration at its position, section 9.3).
+  TestCluster c(3, 2);
+  c.elect(1);
+  auto p = c.node(1).propose_conf_change(remove_member(1));
+  REQUIRE(p.ok());
+  c.deliver([&](const Message& m) { return !(m.from == 1 && m.commit >= p->index); });
+  CHECK(c.node(1).removed_self());
+  CHECK(c.node(1).status().role == Role::kFollower);
+  CHECK(c.node(2).status().commit < p->index);
+  CHECK(c.node(2).status().last_index >= p->index);
+  c.crash(1);
+  c.drop_messages();
+
+  c.tick_all(40);
+  MemberId leader = kNoMember;
+  for (MemberId id : {2, 3})
+    if (c.node(id).status().role == Role::kLeader) leader = id;
+  REQUIRE(leader != kNoMember);
+  auto w = c.node(leader).propose(bytes_of("put after"), {bytes_of("after-removal-0123")});
+  REQUIRE(w.ok());
+  c.deliver();
+  CHECK(c.node(leader).status().commit >= w->index);
+  CHECK(c.node(leader).committed_membership().members.size() == 2);
+  CHECK(c.node(leader).status().quorum.commit_quorum == 2);
+}

@@ -73,6 +73,7 @@ TEST_CASE(
     CHECK(total.removals > 0);
     CHECK(total.leader_removed_itself > 0);
     CHECK(total.promotions_refused_not_ready > 0);
+    CHECK(total.changes_refused_holders > 0);
     CHECK(total.transfers_completed > 0);
   }
 }

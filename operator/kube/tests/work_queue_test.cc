@@ -60,13 +60,16 @@ TEST_CASE("keys are de-duplicated and never processed twice at once") {
 TEST_CASE("delayed and rate-limited adds") {
   WorkQueue q(RateLimiterPolicy{30ms, 1s, 1000.0, 1000});
   auto start = std::chrono::steady_clock::now();
-  q.add_after("late", 40ms);
-  q.add_after("late", 500ms);  // a later due time does not postpone the earlier one
+  // Generous delays: on a loaded 2-core machine this thread can be descheduled for tens of ms between
+  // add_after and the checks below, which must still see the item as delayed.
+  q.add_after("late", 400ms);
+  q.add_after("late", 5s);  // a later due time does not postpone the earlier one
   CHECK(q.delayed() == 1);
   CHECK(q.depth() == 0);
   auto key = q.get();
   CHECK(*key == "late");
-  CHECK(std::chrono::steady_clock::now() - start >= 40ms);
+  CHECK(std::chrono::steady_clock::now() - start >= 400ms);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
   q.done("late");
 
   start = std::chrono::steady_clock::now();

@@ -9,6 +9,7 @@
 //     apply rd.share_repairs (same durability);
 //     send rd.messages;                                        // only after persisting
 //     apply rd.committed_entries; answer rd.read_states; fail rd.dropped_proposals;
+//     if (rd.membership) update the peer list; stop (and wipe) once node.removed_self();
 //     node.advance(rd);
 //   }
 //
