@@ -2,6 +2,9 @@
 //   etsecd-node [flags]                          run a member (see --help)
 //   etsecd-node inspect --data-dir DIR [--prefix P]   print what a stopped member stores
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -84,6 +87,10 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   o.data_dir = cfg.data_dir;
   for (const auto& im : cfg.initial_cluster) o.initial_cluster.push_back({im.name, im.peer_url.str()});
   o.cluster_token = cfg.initial_cluster_token;
+  o.join_existing = cfg.initial_cluster_state == config::ClusterState::kExisting;
+  for (const auto& im : cfg.initial_cluster) {
+    if (im.name == cfg.name) o.advertise_peer_url = im.peer_url.str();
+  }
   o.fingerprint = config::cluster_fingerprint(cfg);
   o.threshold = cfg.threshold;
   o.commit_quorum = cfg.commit_quorum;
@@ -146,6 +153,8 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
     }
     http.push_back(std::move(*h));
   }
+  // A removed member stops like on SIGTERM (the handler runs on the member's loop: it only signals).
+  (*member)->set_removed_handler([] { ::kill(::getpid(), SIGTERM); });
   logger.info("serving clients", {{"urls", std::to_string(cfg.listen_client_urls.size())}});
 
   sigset_t set;
@@ -158,6 +167,15 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   http.clear();
   (*api_server)->shutdown();
   (*member)->stop();
+  if ((*member)->removed()) {
+    // Its shares are useless to the cluster now (its share index is never reused) and, with k-1 others,
+    // all an attacker needs: delete them. The operator deletes the volume (PVC) too.
+    if (auto st = server::wipe_shares(cfg.data_dir); !st) {
+      logger.error("removed from the cluster, but wiping the shares failed", {{"error", st.error().message}});
+      return 1;
+    }
+    logger.info("removed from the cluster: shares wiped, exiting", {{"data_dir", cfg.data_dir}});
+  }
   return 0;
 }
 

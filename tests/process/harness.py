@@ -43,7 +43,7 @@ class Member:
     def peer_url(self):
         return f"https://127.0.0.1:{self.peer_port}"
 
-    def args(self, certs=None, initial_cluster=None, extra=()):
+    def args(self, certs=None, initial_cluster=None, state="new", extra=()):
         certs = certs or self.cluster.certs
         ca = certs / "ca.pem"
         return [
@@ -55,7 +55,7 @@ class Member:
             f"--listen-peer-urls={self.peer_url}",
             f"--initial-advertise-peer-urls={self.peer_url}",
             f"--initial-cluster={initial_cluster or self.cluster.initial_cluster()}",
-            "--initial-cluster-state=new",
+            f"--initial-cluster-state={state}",
             f"--initial-cluster-token={self.cluster.token}",
             f"--cert-file={certs}/{self.name}-server.pem",
             f"--key-file={certs}/{self.name}-server-key.pem",
@@ -127,7 +127,9 @@ class Cluster:
         """A base port whose next 100 ports are free now (other suites may share the machine)."""
         import socket
         for _ in range(200):
-            cls._port = 20000 + (cls._port + 100 - 20000) % 40000
+            # Below the kernel's ephemeral range (32768 and up by default), so an outgoing connection
+            # never holds a port a member started later in a test needs.
+            cls._port = 10000 + (cls._port + 100 - 10000) % 22000
             socks, ok = [], True
             try:
                 for p in range(cls._port, cls._port + 100):
@@ -144,8 +146,8 @@ class Cluster:
                 return cls._port
         raise RuntimeError("no free block of 100 ports on 127.0.0.1")
 
-    def initial_cluster(self):
-        return ",".join(f"{m.name}={m.peer_url}" for m in self.members)
+    def initial_cluster(self, members=None):
+        return ",".join(f"{m.name}={m.peer_url}" for m in (members or self.members))
 
     def start(self, wait=True):
         try:

@@ -26,6 +26,9 @@ constexpr size_t kGrpcOverheadBytes = 512 * 1024;  // etcd allows this much beyo
 grpc::Status to_status(const Error& error) {
   // The member's own errors (no leader, timeouts, not enough shares) and transport failures are all
   // "try again" conditions for etcd clients; the rest map as the MVCC layer says.
+  if (auto code = server::cluster_grpc_code(error)) {
+    return grpc::Status(static_cast<grpc::StatusCode>(*code), error.message);
+  }
   if (error.code.rfind("server.", 0) == 0 || error.code.rfind("transport.", 0) == 0) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, error.message);
   }
@@ -81,6 +84,23 @@ void fill_header(etcdserverpb::ResponseHeader* header, const server::MemberStatu
   header->set_raft_term(st.term);
 }
 
+void fill_member(etcdserverpb::Member* out, const server::MemberInfo& info) {
+  out->set_id(info.id);
+  out->set_name(info.name);
+  for (const auto& u : info.peer_urls) out->add_peerurls(u);
+  if (info.peer_urls.empty() && !info.peer_url.empty()) out->add_peerurls(info.peer_url);
+  for (const auto& u : info.client_urls) out->add_clienturls(u);
+  out->set_islearner(!info.voter);
+}
+
+// MemberList and the member lists in membership-change responses: unreachable members are asked for
+// their client URLs only briefly, so a listing stays quick while a new member is not started yet.
+template <class Members>
+void fill_members(Members* out, server::Member& member, Deadline deadline) {
+  const auto bounded = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  for (const auto& info : member.members(bounded)) fill_member(out->Add(), info);
+}
+
 // The handlers, callable both from gRPC and for requests forwarded by followers.
 class Handlers {
  public:
@@ -115,6 +135,49 @@ class Handlers {
     return proto::fill_compaction_response(r->result, header(), resp);
   }
 
+  Status member_add(const etcdserverpb::MemberAddRequest& req, etcdserverpb::MemberAddResponse* resp,
+                    Deadline deadline) {
+    std::vector<std::string> urls(req.peerurls().begin(), req.peerurls().end());
+    auto added = member_.add_member(urls, req.islearner(), deadline);
+    if (!added) return added.error();
+    fill_header(resp->mutable_header(), member_.status());
+    fill_member(resp->mutable_member(), *added);
+    fill_members(resp->mutable_members(), member_, deadline);
+    return Status::Ok();
+  }
+
+  Status member_remove(const etcdserverpb::MemberRemoveRequest& req, etcdserverpb::MemberRemoveResponse* resp,
+                       Deadline deadline) {
+    if (auto st = member_.remove_member(req.id(), deadline); !st) return st;
+    fill_header(resp->mutable_header(), member_.status());
+    fill_members(resp->mutable_members(), member_, deadline);
+    return Status::Ok();
+  }
+
+  Status member_update(const etcdserverpb::MemberUpdateRequest& req, etcdserverpb::MemberUpdateResponse* resp,
+                       Deadline deadline) {
+    std::vector<std::string> urls(req.peerurls().begin(), req.peerurls().end());
+    if (auto st = member_.update_member(req.id(), urls, deadline); !st) return st;
+    fill_header(resp->mutable_header(), member_.status());
+    fill_members(resp->mutable_members(), member_, deadline);
+    return Status::Ok();
+  }
+
+  Status member_promote(const etcdserverpb::MemberPromoteRequest& req,
+                        etcdserverpb::MemberPromoteResponse* resp, Deadline deadline) {
+    if (auto st = member_.promote_member(req.id(), deadline); !st) return st;
+    fill_header(resp->mutable_header(), member_.status());
+    fill_members(resp->mutable_members(), member_, deadline);
+    return Status::Ok();
+  }
+
+  Status move_leader(const etcdserverpb::MoveLeaderRequest& req, etcdserverpb::MoveLeaderResponse* resp,
+                     Deadline deadline) {
+    if (auto st = member_.move_leader(req.targetid(), deadline); !st) return st;
+    fill_header(resp->mutable_header(), member_.status());
+    return Status::Ok();
+  }
+
   // Serves a request forwarded by a follower: the same handlers, never forwarded again.
   Result<std::string> forwarded(const std::string& method, const std::string& body) {
     const auto deadline = std::chrono::steady_clock::now() + kDefaultRequestTimeout;
@@ -131,6 +194,26 @@ class Handlers {
     if (method == "api.KV.Compact") {
       return run<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse>(body, deadline,
                                                                                     &Handlers::compact);
+    }
+    if (method == "api.Cluster.MemberAdd") {
+      return run<etcdserverpb::MemberAddRequest, etcdserverpb::MemberAddResponse>(body, deadline,
+                                                                                  &Handlers::member_add);
+    }
+    if (method == "api.Cluster.MemberRemove") {
+      return run<etcdserverpb::MemberRemoveRequest, etcdserverpb::MemberRemoveResponse>(
+          body, deadline, &Handlers::member_remove);
+    }
+    if (method == "api.Cluster.MemberUpdate") {
+      return run<etcdserverpb::MemberUpdateRequest, etcdserverpb::MemberUpdateResponse>(
+          body, deadline, &Handlers::member_update);
+    }
+    if (method == "api.Cluster.MemberPromote") {
+      return run<etcdserverpb::MemberPromoteRequest, etcdserverpb::MemberPromoteResponse>(
+          body, deadline, &Handlers::member_promote);
+    }
+    if (method == "api.Maintenance.MoveLeader") {
+      return run<etcdserverpb::MoveLeaderRequest, etcdserverpb::MoveLeaderResponse>(body, deadline,
+                                                                                    &Handlers::move_leader);
     }
     return make_error("api.unknown_method", "unknown forwarded method '" + method + "'");
   }
@@ -245,6 +328,10 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
     if (st.leader == 0) resp->add_errors(std::string(server::kNoLeader.message));
     return grpc::Status::OK;
   }
+  grpc::Status MoveLeader(grpc::ServerContext* ctx, const etcdserverpb::MoveLeaderRequest* req,
+                          etcdserverpb::MoveLeaderResponse* resp) override {
+    return h_.serve(ctx, "Maintenance.MoveLeader", *req, resp, true, &Handlers::move_leader);
+  }
 
  private:
   Handlers& h_;
@@ -258,17 +345,24 @@ class ClusterService final : public etcdserverpb::Cluster::Service {
                           etcdserverpb::MemberListResponse* resp) override {
     auto& m = h_.member();
     fill_header(resp->mutable_header(), m.status());
-    const auto deadline =
-        std::min(deadline_of(ctx), std::chrono::steady_clock::now() + std::chrono::seconds(2));
-    for (const auto& info : m.members(deadline)) {
-      auto* out = resp->add_members();
-      out->set_id(info.id);
-      out->set_name(info.name);
-      out->add_peerurls(info.peer_url);
-      for (const auto& u : info.client_urls) out->add_clienturls(u);
-      out->set_islearner(!info.voter);
-    }
+    fill_members(resp->mutable_members(), m, deadline_of(ctx));
     return grpc::Status::OK;
+  }
+  grpc::Status MemberAdd(grpc::ServerContext* ctx, const etcdserverpb::MemberAddRequest* req,
+                         etcdserverpb::MemberAddResponse* resp) override {
+    return h_.serve(ctx, "Cluster.MemberAdd", *req, resp, true, &Handlers::member_add);
+  }
+  grpc::Status MemberRemove(grpc::ServerContext* ctx, const etcdserverpb::MemberRemoveRequest* req,
+                            etcdserverpb::MemberRemoveResponse* resp) override {
+    return h_.serve(ctx, "Cluster.MemberRemove", *req, resp, true, &Handlers::member_remove);
+  }
+  grpc::Status MemberUpdate(grpc::ServerContext* ctx, const etcdserverpb::MemberUpdateRequest* req,
+                            etcdserverpb::MemberUpdateResponse* resp) override {
+    return h_.serve(ctx, "Cluster.MemberUpdate", *req, resp, true, &Handlers::member_update);
+  }
+  grpc::Status MemberPromote(grpc::ServerContext* ctx, const etcdserverpb::MemberPromoteRequest* req,
+                             etcdserverpb::MemberPromoteResponse* resp) override {
+    return h_.serve(ctx, "Cluster.MemberPromote", *req, resp, true, &Handlers::member_promote);
   }
 
  private:

@@ -90,7 +90,7 @@ TEST_CASE("share repairs overwrite one share of one entry") {
 
 TEST_CASE("compaction keeps the snapshot term and membership across reopen") {
   TempDir d;
-  raft::Membership m{{{1, 1, true}, {2, 2, true}, {3, 3, true}}, 2, 0, 3};
+  raft::Membership m{{{1, 1, true, {}}, {2, 2, true, {}}, {3, 3, true, {}}}, 2, 0, 3};
   {
     auto log = open(d);
     std::vector<raft::Entry> es;

@@ -26,6 +26,11 @@ uint64_t derive_member_id(const std::string& name, const std::string& peer_url, 
   return first_u64(sha256(std::string("member") + '\0' + name + '\0' + peer_url + '\0' + token));
 }
 
+uint64_t derive_added_member_id(const std::string& peer_url, const std::string& token, uint8_t x) {
+  return first_u64(sha256(std::string("added-member") + '\0' + peer_url + '\0' + token + '\0' +
+                          std::to_string(static_cast<unsigned>(x))));
+}
+
 uint64_t derive_cluster_id(const std::vector<uint64_t>& member_ids, const std::string& token) {
   std::vector<uint64_t> ids = member_ids;
   std::sort(ids.begin(), ids.end());

@@ -20,10 +20,13 @@
 #include <vector>
 
 #include "etsecd/mvcc/store.h"
+#include "etsecd/raft/conf_change.h"
 #include "etsecd/raft/node.h"
 #include "etsecd/raftlog/rocks_raft_log.h"
 #include "etsecd/server/member.h"
 #include "etsecd/shamir/random.h"
+#include "join_state.h"
+#include "member_context.h"
 
 namespace etsecd::server {
 
@@ -65,9 +68,22 @@ struct Ack {
   uint64_t term = 0;
   std::string context;
 };
+// A membership change. For an add, the loop picks the share index (the leader's newest max_x_used + 1)
+// and derives the id from `add_peer_url`, so two adds never race for one index.
+struct ConfChange {
+  raft::ConfChange change;
+  std::string add_peer_url;
+  std::shared_ptr<WriteWaiter> waiter;
+  std::shared_ptr<std::promise<raft::ConfChange>> proposed;  // the change as proposed (id and x filled)
+};
+struct Transfer {
+  raft::MemberId to = raft::kNoMember;
+  std::shared_ptr<std::promise<Status>> done;
+};
 }  // namespace event
 
-using Event = std::variant<event::RaftIn, event::Propose, event::ReadIndex, event::Ack>;
+using Event = std::variant<event::RaftIn, event::Propose, event::ReadIndex, event::Ack, event::ConfChange,
+                           event::Transfer>;
 
 // The core's state as other threads may see it.
 struct Published {
@@ -99,6 +115,14 @@ class MemberImpl final : public Member {
   std::vector<MemberInfo> members(Deadline deadline) override;
   uint64_t data_bytes() const override;
   const MemberOptions& options() const override { return options_; }
+  Result<MemberInfo> add_member(const std::vector<std::string>& peer_urls, bool learner,
+                                Deadline deadline) override;
+  Status promote_member(uint64_t id, Deadline deadline) override;
+  Status remove_member(uint64_t id, Deadline deadline) override;
+  Status update_member(uint64_t id, const std::vector<std::string>& peer_urls, Deadline deadline) override;
+  Status move_leader(uint64_t to, Deadline deadline) override;
+  void set_removed_handler(std::function<void()> handler) override;
+  bool removed() const override { return removed_; }
   void stop() override;
 
  private:
@@ -107,7 +131,21 @@ class MemberImpl final : public Member {
   Status create_core();
   Status start_transport();
   Result<std::string> on_peer_call(uint64_t from, const std::string& method, const std::string& body);
+  Status identify_initial_member();
 
+  // --- member_join.cc
+  Status join_cluster();
+  Result<std::string> serve_join(const std::string& body);
+
+  // --- member_changes.cc
+  Status change_membership(event::ConfChange ev, Deadline deadline, raft::ConfChange* proposed = nullptr);
+  void propose_conf_change(event::ConfChange& c);                    // loop thread
+  void transfer_leadership(event::Transfer& t);                      // loop thread
+  void on_membership_committed(const raft::Membership& membership);  // loop thread
+  void note_removed(const std::string& why);
+  Result<std::string> serve_removed_notice(uint64_t from, const std::string& body);
+  // Peer URLs of every member known from the flags (initial members) or the replicated contexts.
+  std::map<uint64_t, MemberContext> known_peers() const;
   // --- member_loop.cc (loop thread only)
   void run_loop();
   void dispatch(Event& ev);
@@ -151,7 +189,9 @@ class MemberImpl final : public Member {
   uint64_t id_ = 0;
   uint64_t cluster_id_ = 0;
   std::string fingerprint_;
-  std::map<uint64_t, PeerSpec> peers_;  // every initial member, by id
+  std::map<uint64_t, PeerSpec> peers_;  // every initial (bootstrap) member, by id
+  raft::Membership bootstrap_;          // the cluster's initial membership (what joiners replay from)
+  uint8_t self_x_ = 0;                  // a joined member's share index (0: initial member)
 
   std::unique_ptr<raftlog::RocksRaftLog> log_;
   std::unique_ptr<mvcc::Store> store_;
@@ -169,6 +209,8 @@ class MemberImpl final : public Member {
   std::map<std::string, std::shared_ptr<ReadWaiter>> reads_;
   std::deque<event::Propose> deferred_proposals_;  // the leader was still resolving its log
   std::deque<event::ReadIndex> deferred_reads_;
+  std::deque<event::ConfChange> deferred_conf_changes_;  // another change pending, or a transfer
+  raft::Membership committed_membership_;                // last one handled by on_membership_committed
 
   mutable std::mutex status_mu_;
   std::condition_variable applied_cv_;
@@ -179,6 +221,13 @@ class MemberImpl final : public Member {
 
   std::mutex client_urls_mu_;
   std::map<uint64_t, std::vector<std::string>> client_urls_;  // learned from peers' "member.info"
+
+  mutable std::mutex contexts_mu_;
+  std::map<uint64_t, MemberContext> contexts_;  // added members' names and peer URLs, from the membership
+
+  std::mutex removed_mu_;
+  std::function<void()> removed_handler_;
+  std::atomic<bool> removed_{false};
 
   std::atomic<uint64_t> read_counter_{0};
   std::atomic<bool> stopping_{false};

@@ -67,6 +67,10 @@ void MemberImpl::dispatch(Event& ev) {
     request_read(*r);
   } else if (auto* a = std::get_if<event::Ack>(&ev)) {
     node_->ack_leadership(a->from, a->term, raft::Bytes(a->context.begin(), a->context.end()));
+  } else if (auto* c = std::get_if<event::ConfChange>(&ev)) {
+    propose_conf_change(*c);
+  } else if (auto* t = std::get_if<event::Transfer>(&ev)) {
+    transfer_leadership(*t);
   }
 }
 
@@ -81,9 +85,11 @@ void MemberImpl::propose(event::Propose& p) {
     if (metrics_.count) metrics_.count("proposals", 1);
     return;
   }
-  if (id.error().code == "raft.leader_recovering" || id.error().code == "raft.too_many_inflight") {
-    // Resolving its log, or too many values not yet on k members: retried each loop until the deadline
-    // (backpressure instead of an error the client would have to interpret).
+  if (id.error().code == "raft.leader_recovering" || id.error().code == "raft.too_many_inflight" ||
+      id.error().code == "raft.transfer_in_progress") {
+    // Resolving its log, too many values not yet on k members, or handing leadership over (at most an
+    // election timeout): retried each loop until the deadline (backpressure instead of an error the
+    // client would have to interpret; after a transfer, the retry fails over to the new leader).
     deferred_proposals_.push_back(std::move(p));
     return;
   }
@@ -112,8 +118,9 @@ void MemberImpl::request_read(event::ReadIndex& r) {
 }
 
 void MemberImpl::retry_deferred() {
-  if (deferred_proposals_.empty() && deferred_reads_.empty()) return;
-  if (node_->status().recovering) {
+  if (deferred_proposals_.empty() && deferred_reads_.empty() && deferred_conf_changes_.empty()) return;
+  const auto st = node_->status();
+  if (st.recovering || st.transferee != raft::kNoMember) {
     expire_deferred();
     return;
   }
@@ -123,6 +130,13 @@ void MemberImpl::retry_deferred() {
   deferred_reads_.clear();
   for (auto& p : proposals) propose(p);
   for (auto& r : reads) request_read(r);
+  if (!st.conf_change_pending) {
+    auto changes = std::move(deferred_conf_changes_);
+    deferred_conf_changes_.clear();
+    for (auto& c : changes) propose_conf_change(c);
+  } else {
+    expire_deferred();
+  }
 }
 
 void MemberImpl::expire_deferred() {
@@ -139,6 +153,14 @@ void MemberImpl::expire_deferred() {
     if (now >= it->waiter->deadline) {
       it->waiter->index.set_value(mvcc::make_error(kTimeout));
       it = deferred_reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = deferred_conf_changes_.begin(); it != deferred_conf_changes_.end();) {
+    if (now >= it->waiter->deadline) {
+      it->waiter->done.set_value(mvcc::make_error(kTimeout));
+      it = deferred_conf_changes_.erase(it);
     } else {
       ++it;
     }
@@ -199,6 +221,10 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
   for (auto& [to, batch] : out) transport_->send_raft(to, std::move(batch));
 
   if (!rd.committed_entries.empty()) apply(rd.committed_entries);
+  if (rd.membership) {
+    publish();
+    on_membership_committed(*rd.membership);
+  }
 
   for (const auto& rs : rd.read_states) {
     std::string ctx(rs.context.begin(), rs.context.end());
@@ -221,6 +247,8 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
     deferred_proposals_.clear();
     for (auto& r : deferred_reads_) r.waiter->index.set_value(mvcc::make_error(kLeaderChanged));
     deferred_reads_.clear();
+    for (auto& c : deferred_conf_changes_) c.waiter->done.set_value(mvcc::make_error(kLeaderChanged));
+    deferred_conf_changes_.clear();
   }
 }
 
@@ -269,7 +297,7 @@ void MemberImpl::publish() {
   published_.applied = store_->applied_index();
   published_.is_leader = st.role == raft::Role::kLeader;
   published_.recovering = st.recovering;
-  published_.membership = node_->membership();
+  published_.membership = node_->committed_membership();
   published_.threshold = st.quorum.threshold;
 }
 
@@ -282,10 +310,14 @@ void MemberImpl::fail_all(const Error& error) {
   deferred_proposals_.clear();
   for (auto& r : deferred_reads_) r.waiter->index.set_value(error);
   deferred_reads_.clear();
+  for (auto& c : deferred_conf_changes_) c.waiter->done.set_value(error);
+  deferred_conf_changes_.clear();
   std::lock_guard lock(inbox_mu_);
   for (auto& ev : inbox_) {
     if (auto* p = std::get_if<event::Propose>(&ev)) p->waiter->done.set_value(error);
     if (auto* r = std::get_if<event::ReadIndex>(&ev)) r->waiter->index.set_value(error);
+    if (auto* c = std::get_if<event::ConfChange>(&ev)) c->waiter->done.set_value(error);
+    if (auto* t = std::get_if<event::Transfer>(&ev)) t->done->set_value(error);
   }
   inbox_.clear();
 }

@@ -14,6 +14,7 @@ namespace etsecd::server {
 namespace {
 
 constexpr char kMemberInfoMethod[] = "member.info";
+constexpr char kNameLinePrefix[] = "name=";  // first line of a member.info answer; client URLs follow
 
 // host:port of a URL such as https://127.0.0.1:2380.
 Result<std::string> host_port(const std::string& url) {
@@ -56,13 +57,15 @@ Result<std::unique_ptr<Member>> Member::start(MemberOptions options, MemberMetri
   return std::unique_ptr<Member>(std::move(m));
 }
 
-Status MemberImpl::open() {
+Status MemberImpl::identify_initial_member() {
   if (options_.initial_cluster.empty()) return make_error("server.config", "the initial cluster is empty");
   bool found = false;
+  std::vector<raft::MemberId> ids;
   for (const auto& p : options_.initial_cluster) {
     uint64_t id = derive_member_id(p.name, p.peer_url, options_.cluster_token);
     if (peers_.count(id)) return make_error("server.config", "member '" + p.name + "' is listed twice");
     peers_[id] = p;
+    ids.push_back(id);
     if (p.name == options_.name) {
       id_ = id;
       found = true;
@@ -70,18 +73,52 @@ Status MemberImpl::open() {
   }
   if (!found)
     return make_error("server.config", "member '" + options_.name + "' is not in the initial cluster");
-  std::vector<uint64_t> ids;
-  for (const auto& [id, p] : peers_) ids.push_back(id);
   cluster_id_ = derive_cluster_id(ids, options_.cluster_token);
+  auto membership = raft::initial_membership(ids, options_.threshold, options_.commit_quorum);
+  if (!membership) return membership.error();
+  bootstrap_ = *membership;
   // One definition of "same settings" (config::cluster_fingerprint), computed by whoever parsed them.
   if (options_.fingerprint.empty())
     return make_error("server.config", "the cluster settings fingerprint is missing");
   fingerprint_ = options_.fingerprint;
+  return Status::Ok();
+}
+
+Status MemberImpl::open() {
+  namespace fs = std::filesystem;
+  if (options_.initial_cluster.empty()) return make_error("server.config", "the initial cluster is empty");
+  std::error_code ec;
+  fs::create_directories(options_.data_dir, ec);
+  if (ec)
+    return make_error("server.data_dir",
+                      "cannot create data directory '" + options_.data_dir + "': " + ec.message());
+  fs::permissions(options_.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+
+  if (fs::exists(fs::path(options_.data_dir) / kRemovedTombstone)) {
+    return make_error("server.data_dir",
+                      "data directory '" + options_.data_dir +
+                          "' belongs to a member that was removed from the cluster and whose "
+                          "shares were deleted; to add it again, empty the directory (delete "
+                          "the volume), run 'etcdctl member add --learner' and start it with "
+                          "--initial-cluster-state=existing");
+  }
+  // A member that joined keeps what it learned (join.state); an initial member's data directory has
+  // member.id and no join.state, whatever --initial-cluster-state says on a restart (as etcd ignores it
+  // once a data directory exists).
+  const bool joined_before = fs::exists(join_state_path(options_.data_dir));
+  const bool initial_before = !joined_before && fs::exists(fs::path(options_.data_dir) / "member.id");
+  if (joined_before || (options_.join_existing && !initial_before)) {
+    if (auto st = join_cluster(); !st) return st;
+  } else if (auto st = identify_initial_member(); !st) {
+    return st;
+  }
 
   if (auto st = open_storage(); !st) return st;
   if (auto st = create_core(); !st) return st;
   if (auto st = start_transport(); !st) return st;
   publish();
+  committed_membership_ = node_->committed_membership();
+  on_membership_committed(committed_membership_);
   loop_ = std::thread([this] { run_loop(); });
   logger().info(
       "member started",
@@ -91,13 +128,6 @@ Status MemberImpl::open() {
 
 Status MemberImpl::open_storage() {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(options_.data_dir, ec);
-  if (ec)
-    return make_error("server.data_dir",
-                      "cannot create data directory '" + options_.data_dir + "': " + ec.message());
-  fs::permissions(options_.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-
   // The identity file ties a data directory to one member of one cluster, so a member started with
   // another --name, token or threshold refuses instead of mixing shares of two polynomials.
   const fs::path identity = fs::path(options_.data_dir) / "member.id";
@@ -134,15 +164,10 @@ Status MemberImpl::open_storage() {
 }
 
 Status MemberImpl::create_core() {
-  std::vector<raft::MemberId> ids;
-  for (const auto& p : options_.initial_cluster)
-    ids.push_back(derive_member_id(p.name, p.peer_url, options_.cluster_token));
-  auto membership = raft::initial_membership(ids, options_.threshold, options_.commit_quorum);
-  if (!membership) return membership.error();
-
   raft::Config cfg;
   cfg.id = id_;
-  cfg.initial_membership = *membership;
+  cfg.initial_membership = bootstrap_;
+  cfg.self_x = self_x_;
   const auto hb = std::max<int64_t>(1, options_.heartbeat_interval.count());
   cfg.heartbeat_tick = 1;
   cfg.election_tick = static_cast<unsigned>(std::max<int64_t>(2, options_.election_timeout.count() / hb));
@@ -172,6 +197,7 @@ Status MemberImpl::start_transport() {
   h.on_call = [this](uint64_t from, const std::string& method, const std::string& body) {
     return on_peer_call(from, method, body);
   };
+  h.on_join = [this](const std::string& body) { return serve_join(body); };
   auto tr = transport::PeerTransport::start(std::move(t), std::move(h));
   if (!tr) return tr.error();
   transport_ = std::move(*tr);
@@ -184,13 +210,15 @@ Status MemberImpl::start_transport() {
   return Status::Ok();
 }
 
-Result<std::string> MemberImpl::on_peer_call(uint64_t, const std::string& method, const std::string& body) {
+Result<std::string> MemberImpl::on_peer_call(uint64_t from, const std::string& method,
+                                             const std::string& body) {
   if (method == wire::kShareFetchMethod) return serve_share_fetch(body);
   if (method == kMemberInfoMethod) {
-    std::string urls;
+    std::string urls = std::string(kNameLinePrefix) + options_.name + "\n";
     for (const auto& u : options_.advertise_client_urls) urls += u + "\n";
     return urls;
   }
+  if (method == "member.removed") return serve_removed_notice(from, body);
   if (method.rfind("api.", 0) == 0) {
     std::function<Result<std::string>(const std::string&, const std::string&)> handler;
     {
@@ -249,17 +277,20 @@ uint64_t MemberImpl::data_bytes() const {
 
 std::vector<MemberInfo> MemberImpl::members(Deadline deadline) {
   const auto pub = published();
+  const auto known = known_peers();
   std::vector<MemberInfo> out;
   for (const auto& m : pub.membership.members) {
     MemberInfo info;
     info.id = m.id;
     info.share_index = m.x;
     info.voter = m.voter;
-    if (auto it = peers_.find(m.id); it != peers_.end()) {
+    if (auto it = known.find(m.id); it != known.end()) {
       info.name = it->second.name;
-      info.peer_url = it->second.peer_url;
+      info.peer_urls = it->second.peer_urls;
+      if (!info.peer_urls.empty()) info.peer_url = info.peer_urls.front();
     }
     if (m.id == id_) {
+      info.name = options_.name;
       info.client_urls = options_.advertise_client_urls;
     } else {
       std::unique_lock lock(client_urls_mu_);
@@ -283,7 +314,15 @@ std::vector<MemberInfo> MemberImpl::members(Deadline deadline) {
           it = client_urls_.emplace(m.id, std::move(urls)).first;
         }
       }
-      if (it != client_urls_.end()) info.client_urls = it->second;
+      if (it != client_urls_.end()) {
+        for (const auto& line : it->second) {
+          if (line.rfind(kNameLinePrefix, 0) == 0) {
+            info.name = line.substr(sizeof(kNameLinePrefix) - 1);  // an added member names itself
+          } else {
+            info.client_urls.push_back(line);
+          }
+        }
+      }
     }
     out.push_back(std::move(info));
   }

@@ -124,6 +124,14 @@ class PeerService final : public peer::Peer::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Join(grpc::ServerContext*, const peer::CallRequest* req, peer::CallResponse* resp) override {
+    if (!handler_.on_join) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no join handler");
+    auto r = handler_.on_join(req->body());
+    if (!r) return grpc::Status(grpc::StatusCode::UNAVAILABLE, r.error().code + ": " + r.error().message);
+    resp->set_body(std::move(*r));
+    return grpc::Status::OK;
+  }
+
  private:
   const Identity& self_;
   const PeerHandler& handler_;
@@ -500,6 +508,40 @@ void PeerSender::run() {
 }
 
 }  // namespace
+
+Result<std::string> join_call(const std::string& address, const std::optional<TlsFiles>& tls, bool insecure,
+                              const std::string& body, std::chrono::milliseconds timeout) {
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (insecure) {
+    if (tls) return make_error("transport.config", "--insecure-peer cannot be combined with peer TLS files");
+    creds = grpc::InsecureChannelCredentials();
+  } else {
+    if (!tls) return make_error("transport.config", "peer TLS files are required unless --insecure-peer");
+    auto material = load_tls(*tls);
+    if (!material) return material.error();
+    grpc::SslCredentialsOptions copts;
+    copts.pem_root_certs = material->ca;
+    copts.pem_private_key = material->key;
+    copts.pem_cert_chain = material->cert;
+    creds = grpc::SslCredentials(copts);
+  }
+  auto stub = peer::Peer::NewStub(grpc::CreateChannel(address, creds));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  peer::CallRequest req;
+  req.set_method("join");
+  req.set_body(body);
+  peer::CallResponse resp;
+  auto st = stub->Join(&ctx, req, &resp);
+  if (!st.ok()) {
+    if (st.error_code() == grpc::StatusCode::UNAVAILABLE &&
+        st.error_message().find(": ") != std::string::npos)
+      return make_error("transport.remote", st.error_message());
+    return make_error("transport.unreachable",
+                      "join request to " + address + " failed: " + st.error_message());
+  }
+  return std::move(*resp.mutable_body());
+}
 
 Result<std::unique_ptr<PeerTransport>> PeerTransport::start(PeerTransportOptions options,
                                                             PeerHandler handler) {

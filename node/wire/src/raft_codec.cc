@@ -39,6 +39,7 @@ void put_membership(Writer& w, const raft::Membership& m) {
     w.varint(member.id);
     w.u8(member.x);
     w.u8(member.voter ? 1 : 0);
+    w.bytes(member.context);  // the host's name and peer URLs of an added member (opaque here)
   }
   w.varint(m.threshold);
   w.varint(m.commit_quorum_override);
@@ -51,7 +52,8 @@ bool get_membership(Reader& r, raft::Membership& m) {
   m.members.resize(n);
   for (auto& member : m.members) {
     uint8_t voter = 0;
-    if (!r.varint(member.id) || !r.u8(member.x) || !r.u8(voter) || voter > 1) return false;
+    if (!r.varint(member.id) || !r.u8(member.x) || !r.u8(voter) || voter > 1 || !r.bytes(member.context))
+      return false;
     member.voter = voter == 1;
   }
   if (!r.varint(threshold) || !r.varint(quorum) || !r.u8(m.max_x_used)) return false;
@@ -118,7 +120,7 @@ Result<raft::Message> decode_message(std::span<const uint8_t> bytes) {
   uint8_t type = 0, reject = 0;
   uint64_t n = 0;
   if (!r.u8(type)) return truncated("raft message");
-  if (type > static_cast<uint8_t>(raft::MessageType::kShareRepair)) {
+  if (type > static_cast<uint8_t>(raft::MessageType::kTimeoutNow)) {
     return make_error("wire.bad_type", "unknown raft message type " + std::to_string(type));
   }
   m.type = static_cast<raft::MessageType>(type);

@@ -28,7 +28,7 @@ raft::Entry random_entry(std::mt19937_64& rng) {
 
 raft::Message random_message(std::mt19937_64& rng) {
   raft::Message m;
-  m.type = static_cast<raft::MessageType>(rng() % (static_cast<int>(raft::MessageType::kShareRepair) + 1));
+  m.type = static_cast<raft::MessageType>(rng() % (static_cast<int>(raft::MessageType::kTimeoutNow) + 1));
   m.from = rng();
   m.to = rng() % 10;
   m.term = rng();
@@ -71,7 +71,7 @@ TEST_CASE("messages, entries, hard state and membership round-trip") {
   }
   raft::HardState hs{7, 3, 99};
   CHECK(*decode_hard_state(as_bytes(encode_hard_state(hs))) == hs);
-  raft::Membership ms{{{1, 1, true}, {2, 2, true}, {9, 6, false}}, 3, 4, 6};
+  raft::Membership ms{{{1, 1, true, {}}, {2, 2, true, {}}, {9, 6, false, {'u', 'r', 'l'}}}, 3, 4, 6};
   CHECK(*decode_membership(as_bytes(encode_membership(ms))) == ms);
 }
 

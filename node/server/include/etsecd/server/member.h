@@ -51,6 +51,14 @@ struct MemberOptions {
   std::vector<std::string> advertise_client_urls;
   // The settings fingerprint peers compare: config::cluster_fingerprint of the parsed flags (required).
   std::string fingerprint;
+  // --initial-cluster-state=existing: this member was added with `member add --learner` and asks the
+  // members in initial_cluster for its place (share index, the cluster's bootstrap membership and
+  // settings) on first start; the answer is kept in the data directory (join.state) for restarts.
+  bool join_existing = false;
+  // This member's peer URL as others reach it (its initial_cluster entry); what `member add` was given.
+  std::string advertise_peer_url;
+  // How long a joining member keeps asking before it gives up.
+  std::chrono::milliseconds join_timeout{60000};
   // Structured logs (its field types cannot carry a value or a share). Defaults to stderr at info.
   const log::Logger* logger = nullptr;
 };
@@ -79,8 +87,9 @@ struct WriteOutcome {
 
 struct MemberInfo {
   uint64_t id = 0;
-  std::string name;
+  std::string name;  // empty for an added member that has not answered yet (etcd: "unstarted")
   std::string peer_url;
+  std::vector<std::string> peer_urls;    // all of them; peer_url is the first
   std::vector<std::string> client_urls;  // as the member advertises them; empty if it was unreachable
   uint8_t share_index = 0;
   bool voter = true;
@@ -135,13 +144,39 @@ class Member {
   virtual uint64_t data_bytes() const = 0;
   virtual const MemberOptions& options() const = 0;
 
+  // Membership changes, one at a time through the log, leader only (kNotLeader elsewhere: the API adapter
+  // forwards). Each returns once the change is committed and applied here. Errors: the cluster.* specs in
+  // errors.h (etcd's texts), kTimeout, kLeaderChanged.
+  // Adds a learner with a fresh share index; `learner` false is refused (kVoterAddRefused).
+  virtual Result<MemberInfo> add_member(const std::vector<std::string>& peer_urls, bool learner,
+                                        Deadline deadline) = 0;
+  virtual Status promote_member(uint64_t id, Deadline deadline) = 0;
+  virtual Status remove_member(uint64_t id, Deadline deadline) = 0;
+  virtual Status update_member(uint64_t id, const std::vector<std::string>& peer_urls, Deadline deadline) = 0;
+  // Hands leadership to voter `to` and waits until it leads. Errors: kBadLeaderTransferee, kTimeout.
+  virtual Status move_leader(uint64_t to, Deadline deadline) = 0;
+
+  // Called once, from the member's loop thread, when this member's own removal was committed: the
+  // process should stop and then call wipe_shares(). Must not block.
+  virtual void set_removed_handler(std::function<void()> handler) = 0;
+  // True once this member's removal was committed.
+  virtual bool removed() const = 0;
+
   // Stops the loop and the transport; in-flight requests fail with kStopped.
   virtual void stop() = 0;
 };
 
+// Deletes a removed member's shares (the Raft log and the key-value store) and its identity files from
+// `data_dir`. Call only after stop(). The directory itself stays (it may be a mounted volume).
+Status wipe_shares(const std::string& data_dir);
+
 // The member id etsecd derives from a member's name, peer URL and the cluster token (like etcd, so the
 // same flags give the same id on every member). Never 0.
 uint64_t derive_member_id(const std::string& name, const std::string& peer_url, const std::string& token);
+// The id of a member added at run time: from its first peer URL, the cluster token and the share index
+// the leader gives it, so the joining member computes the same id from its own --initial-advertise-peer-urls
+// and a re-added URL (new share index) never reuses a removed member's id.
+uint64_t derive_added_member_id(const std::string& peer_url, const std::string& token, uint8_t x);
 uint64_t derive_cluster_id(const std::vector<uint64_t>& member_ids, const std::string& token);
 
 }  // namespace etsecd::server

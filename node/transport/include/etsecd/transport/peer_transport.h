@@ -48,6 +48,8 @@ struct PeerHandler {
   // A peer's request/response call (share fetch, repair); errors become the caller's error.
   std::function<Result<std::string>(uint64_t from, const std::string& method, const std::string& body)>
       on_call;
+  // A joining member's request (see join_call); no fingerprint check, mutual TLS only.
+  std::function<Result<std::string>(const std::string& body)> on_join;
   // A peer could not be reached or its stream broke (Raft's ReportUnreachable).
   std::function<void(uint64_t peer)> on_unreachable;
 };
@@ -86,5 +88,12 @@ class PeerTransport {
 
   virtual void shutdown() = 0;
 };
+
+// Asks the member listening at `address` (host:port) to answer a joining member's request, before this
+// process knows the cluster's fingerprint or its own member id: a one-off connection with the same mutual
+// TLS (or --insecure-peer) settings as the transport. Errors: transport.tls, transport.config,
+// transport.unreachable, transport.remote (the handler's error, "code: message").
+Result<std::string> join_call(const std::string& address, const std::optional<TlsFiles>& tls, bool insecure,
+                              const std::string& body, std::chrono::milliseconds timeout);
 
 }  // namespace etsecd::transport
