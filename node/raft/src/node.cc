@@ -920,12 +920,12 @@ struct Node::Impl {
     return true;
   }
 
-  // Whether k shares of entry i (other than member `to`'s own) may still be fetched: from the leader
-  // and the members known to hold it that have not reported compacting it.
+  // Whether k shares of entry i (other than member `to`'s own) may still be gathered: from the leader
+  // and every member not known to have compacted it (one that lacks it yet may still receive it).
   bool shares_obtainable(uint64_t i, MemberId to) const {
     unsigned sources = 1;
     for (const auto& [id, pr] : prs)
-      if (id != cfg.id && id != to && pr.match >= i && pr.log_start <= i) ++sources;
+      if (id != cfg.id && id != to && pr.log_start <= i) ++sources;
     return sources >= quorum.threshold;
   }
 
@@ -1336,6 +1336,13 @@ struct Node::Impl {
     return Status::Ok();
   }
 
+  Status check_restore(const SnapshotMeta& meta) const {
+    if (meta.index > log.committed() && !log.match_term(meta.index, meta.term)) return Status::Ok();
+    return make_error("raft.snapshot_stale", "this member already holds the log up to index " +
+                                                 std::to_string(meta.index) +
+                                                 "; the snapshot would only lose entries");
+  }
+
   Status restore(const SnapshotMeta& meta) {
     if (meta.index <= log.committed()) {
       return make_error("raft.snapshot_stale", "snapshot at index " + std::to_string(meta.index) +
@@ -1600,6 +1607,7 @@ const NodeStats& Node::stats() const { return impl_->stats; }
 const Membership& Node::membership() const { return impl_->confs.latest(); }
 const Membership& Node::committed_membership() const { return impl_->confs.committed(); }
 bool Node::removed_self() const { return impl_->confs.removed_self(); }
+Status Node::check_restore(const SnapshotMeta& meta) const { return impl_->check_restore(meta); }
 Membership Node::membership_at(uint64_t index) const { return impl_->confs.at(index); }
 void Node::report_snapshot(MemberId to, uint64_t index, bool ok) {
   impl_->report_snapshot(to, index, ok);

@@ -179,6 +179,25 @@ TEST_CASE("restore refuses a stale or uninstalled snapshot, then starts the log 
   const uint64_t a = c.node(1).status().applied;
   SnapshotMeta meta{a, *c.storage(1).term(a), c.node(1).membership_at(a)};
   CHECK(c.node(3).restore(meta).error().code == "raft.snapshot_not_installed");
+  CHECK(c.node(3).check_restore(meta).ok());
+  CHECK(c.node(2).check_restore(meta).error().code == "raft.snapshot_stale");  // committed it already
+  {
+    // A member that holds (A, term) but has not learned the commit yet must not be wiped either.
+    TestCluster d(3, 2, 2);
+    d.elect(1);
+    write(d, 1, 1);
+    const uint64_t last = d.node(1).status().last_index;
+    auto p = d.node(1).propose(bytes_of("put x"), {bytes_of("value-x-0123456789")});
+    REQUIRE(p.ok());
+    d.process(1);
+    d.deliver([](const Message& m) { return m.to == 2 && m.type == MessageType::kAppend; });
+    REQUIRE(d.node(2).status().last_index == last + 1);
+    REQUIRE(d.node(2).status().commit <= last);
+    CHECK(d.node(2)
+              .check_restore(SnapshotMeta{last + 1, p->term, d.node(1).membership_at(last + 1)})
+              .error()
+              .code == "raft.snapshot_stale");
+  }
   const uint64_t c2 = c.node(2).status().commit;
   SnapshotMeta stale{c2, *c.storage(2).term(c2), c.node(2).membership_at(c2)};
   CHECK(c.node(2).restore(stale).error().code == "raft.snapshot_stale");

@@ -15,8 +15,9 @@
 //   }
 //
 // Log compaction: once the KV store made applied index i durable, the host calls
-// storage.compact(i, node.membership_at(i)). A member being repaired: the host installs the stream's
-// snapshot (storage.install_snapshot(meta), same durability as an append) and then calls restore(meta).
+// storage.compact(i, node.membership_at(i)). A member being repaired: the host checks
+// check_restore(meta), installs the stream's snapshot (storage.install_snapshot(meta), same durability
+// as an append) and then calls restore(meta).
 //
 // Every member stores only its own Shamir share of each value: propose() splits values for every
 // member's share index, the leader keeps its own share, and each message to member i carries only
@@ -222,6 +223,11 @@ class Node {
   // lose committed entries), raft.snapshot_not_installed (storage does not start at meta),
   // raft.invalid_membership.
   Status restore(const SnapshotMeta& meta);
+  // Call before wiping the storage for a snapshot (the stream may have taken a while): Ok, or
+  // raft.snapshot_stale when meta.index <= commit or the log already holds entry (meta.index,
+  // meta.term). Then the member caught up meanwhile: its entries after meta.index may be acknowledged
+  // copies a commit counted on, so they must not be wiped; report_snapshot(.., false) instead.
+  Status check_restore(const SnapshotMeta& meta) const;
 
   bool has_ready() const;
   Ready ready();
