@@ -876,7 +876,13 @@ struct Node::Impl {
     uint64_t bytes = 0;
     for (uint64_t i = pr.next; i <= limit && bytes < cfg.max_bytes_per_message; ++i) {
       auto e = log.entry(i);
-      if (!e) break;
+      if (!e) {
+        if (entries.empty() && e.error().code == "raft.compacted") {
+          request_snapshot(to, pr);
+          return false;
+        }
+        break;
+      }
       if (!e->shares.empty()) {
         auto shares = shares_for(*e, mem->x);
         if (!shares) {

@@ -23,8 +23,8 @@ Result<uint64_t> RaftLog::term(uint64_t i) const {
     if (i - unstable_offset_ < unstable_.size()) return unstable_[i - unstable_offset_].term;
     return make_error("raft.unavailable", "entry " + std::to_string(i) + " is beyond the log");
   }
-  if (i == 0) return uint64_t{0};
-  return storage_.term(i);
+  if (i == 0 && storage_.snapshot_meta().index == 0) return uint64_t{0};
+  return storage_.term(i);  // raft.compacted before the snapshot (index 0 included, once compacted)
 }
 
 uint64_t RaftLog::term_or_zero(uint64_t i) const {
