@@ -33,6 +33,16 @@ const Entry* held_entry(const SimMemberView& m, uint64_t index, uint64_t term, E
   return it != m.state_machine->end() && it->second.term == term ? &it->second : nullptr;
 }
 
+bool holds_entry(const SimMemberView& m, uint64_t index, uint64_t term) {
+  if (index > m.storage->snapshot_meta().index) {
+    auto t = m.storage->term(index);
+    return t && *t == term;
+  }
+  if (!m.state_machine) return false;
+  auto it = m.state_machine->find(index);
+  return it != m.state_machine->end() && it->second.term == term;
+}
+
 InvariantChecker::InvariantChecker(const Membership& initial) : membership_(initial), k_(initial.threshold) {
   auto q = validate_membership(initial);
   w_ = q ? q->commit_quorum : 0;
@@ -182,8 +192,7 @@ std::string InvariantChecker::check_committed(const std::vector<SimMemberView>& 
   for (const auto& [index, c] : committed_) {
     unsigned holders = 0;
     for (const SimMemberView& m : members) {
-      Entry scratch;
-      if (is_voter(m.id) && held_entry(m, index, c.first, scratch)) ++holders;
+      if (is_voter(m.id) && holds_entry(m, index, c.first)) ++holders;
     }
     // Entries committed since the last completed change met this configuration's W; every committed
     // value keeps k holders among the current voters whatever changes completed since.

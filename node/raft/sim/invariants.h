@@ -40,6 +40,8 @@ struct SimMemberView {
 // The member's copy of entry (index, term): from its log, or from its state machine once compacted.
 // nullptr when it holds none. `scratch` backs a copy read from storage.
 const Entry* held_entry(const SimMemberView& member, uint64_t index, uint64_t term, Entry& scratch);
+// Whether it holds one (without copying it).
+bool holds_entry(const SimMemberView& member, uint64_t index, uint64_t term);
 
 class InvariantChecker {
  public:

@@ -51,6 +51,9 @@ void SimCounters::add(const SimCounters& o) {
   snapshot_requests += o.snapshot_requests;
   snapshots_installed += o.snapshots_installed;
   snapshots_interrupted += o.snapshots_interrupted;
+  snapshots_source_gone += o.snapshots_source_gone;
+  snapshots_target_gone += o.snapshots_target_gone;
+  snapshots_failed_holders += o.snapshots_failed_holders;
   snapshots_refused_stale += o.snapshots_refused_stale;
   snapshot_reports_ignored += o.snapshot_reports_ignored;
 }
@@ -76,7 +79,11 @@ std::string SimCounters::summary() const {
          ", too few holders=" + s(changes_refused_holders) + "; transfers started=" + s(transfers_started) +
          " completed=" + s(transfers_completed) + "\n" + "snapshots: compactions=" + s(compactions) +
          " requests=" + s(snapshot_requests) + " installed=" + s(snapshots_installed) +
-         " interrupted=" + s(snapshots_interrupted) + " refused as stale=" + s(snapshots_refused_stale) +
+         " interrupted mid-stream=" + s(snapshots_interrupted) +
+         " (before it: leader down=" + s(snapshots_source_gone) +
+         ", target down=" + s(snapshots_target_gone) +
+         ", fewer than k intact shares=" + s(snapshots_failed_holders) + ")" +
+         " refused as stale=" + s(snapshots_refused_stale) +
          " stale reports ignored=" + s(snapshot_reports_ignored);
 }
 
@@ -367,11 +374,11 @@ class Schedule {
     SimMember* l = find(r.leader);
     SimMember* t = find(r.target);
     if (!l || !l->node) {
-      ++counters_.snapshots_interrupted;  // the stream's source is gone: nobody reports
+      ++counters_.snapshots_source_gone;  // the stream's source is gone: nobody reports
       return;
     }
     if (!t || !t->node || t->state != SimMember::State::kActive) {
-      ++counters_.snapshots_interrupted;
+      ++counters_.snapshots_target_gone;
       report(l, r.target, 0, false);
       return;
     }
@@ -420,7 +427,7 @@ class Schedule {
         auto share = inputs.size() >= k_ ? sharer().repair_at(inputs, k_, t->x)
                                          : Result<Bytes>(make_error("sim.too_few", ""));
         if (!share) {
-          ++counters_.snapshots_interrupted;
+          ++counters_.snapshots_failed_holders;
           report(l, r.target, 0, false);
           log("repair of m" + std::to_string(t->id) + " failed: fewer than k intact shares of index " +
               std::to_string(i));

@@ -58,7 +58,10 @@ struct SimCounters {
   uint64_t compactions = 0;
   uint64_t snapshot_requests = 0;         // SnapshotRequests the leaders emitted
   uint64_t snapshots_installed = 0;       // repair streams that ended in restore()
-  uint64_t snapshots_interrupted = 0;     // target or leader crashed mid-stream, or too few holders
+  uint64_t snapshots_interrupted = 0;     // the target or the leader crashed mid-stream
+  uint64_t snapshots_source_gone = 0;     // the requesting leader was down when the stream was due
+  uint64_t snapshots_target_gone = 0;     // the target was down (or removed) when it was due
+  uint64_t snapshots_failed_holders = 0;  // fewer than k intact state-machine shares of some entry
   uint64_t snapshots_refused_stale = 0;   // check_restore: the member caught up meanwhile
   uint64_t snapshot_reports_ignored = 0;  // reports that reached a leader no longer waiting for them
 
