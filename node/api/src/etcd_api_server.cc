@@ -179,8 +179,7 @@ class Handlers {
   }
 
   // Serves a request forwarded by a follower: the same handlers, never forwarded again.
-  Result<std::string> forwarded(const std::string& method, const std::string& body) {
-    const auto deadline = std::chrono::steady_clock::now() + kDefaultRequestTimeout;
+  Result<std::string> forwarded(const std::string& method, const std::string& body, Deadline deadline) {
     if (method == "api.KV.Range")
       return run<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse>(body, deadline, &Handlers::range);
     if (method == "api.KV.Put")
@@ -418,9 +417,10 @@ class Server final : public EtcdApiServer {
                           "cannot listen for clients on '" + options_.listen_addresses[i] + "'");
       }
     }
-    handlers_.member().set_forward_handler([this](const std::string& method, const std::string& body) {
-      return handlers_.forwarded(method, body);
-    });
+    handlers_.member().set_forward_handler(
+        [this](const std::string& method, const std::string& body, Deadline deadline) {
+          return handlers_.forwarded(method, body, deadline);
+        });
     return etsecd::Status::Ok();
   }
 

@@ -69,12 +69,16 @@ Result<OpResult> wrap(Result<T> r) {
 
 class Store::WriteTxn {
  public:
-  WriteTxn(Store& store, std::span<const std::string> shares)
-      : store_(store), index_(*store.index_), shares_(shares), begin_(store.meta_.current_revision) {}
+  // `begin` is the revision the entry starts from; `earlier` holds the shares of records that earlier
+  // entries of the same batch put and the backend does not have yet.
+  WriteTxn(Store& store, std::span<const std::string> shares, int64_t begin,
+           const std::map<RecordKey, std::string>& earlier)
+      : store_(store), index_(*store.index_), shares_(shares), begin_(begin), earlier_(earlier) {}
 
   bool changed() const { return sub_ > 0; }
   int64_t begin() const { return begin_; }
   WriteSet& writes() { return writes_; }
+  std::map<RecordKey, std::string>& pending_shares() { return pending_shares_; }
 
   // --- phase 1: plan ---
   Verdict evaluate(const Compare& c) const {
@@ -249,6 +253,8 @@ class Store::WriteTxn {
   Result<std::string> read_share(const RecordKey& key) const {
     auto it = pending_shares_.find(key);
     if (it != pending_shares_.end()) return it->second;
+    auto earlier = earlier_.find(key);
+    if (earlier != earlier_.end()) return earlier->second;
     return store_.share_of(key);
   }
 
@@ -257,8 +263,17 @@ class Store::WriteTxn {
   std::span<const std::string> shares_;
   const int64_t begin_;
   int64_t sub_ = 0;
+  const std::map<RecordKey, std::string>& earlier_;
   WriteSet writes_;
   std::map<RecordKey, std::string> pending_shares_;
+};
+
+// Entries planned but not yet durable: their changes go to the backend together.
+struct Store::PendingBatch {
+  BackendMeta next;  // the meta after the entries planned so far
+  WriteSet writes;
+  std::map<RecordKey, std::string> shares;  // shares of the records the batch puts
+  size_t entries = 0;
 };
 
 Status Store::apply_noop(uint64_t index) {
@@ -275,13 +290,63 @@ Status Store::apply_noop(uint64_t index) {
 }
 
 Result<ApplyResult> Store::apply(uint64_t index, const Operation& op, std::span<const std::string> shares) {
+  ApplyEntry entry{index, &op, shares};
+  auto results = apply_batch(std::span<const ApplyEntry>(&entry, 1));
+  if (!results) return results.error();
+  return std::move(results->front());
+}
+
+Result<std::vector<Result<ApplyResult>>> Store::apply_batch(std::span<const ApplyEntry> entries) {
   std::unique_lock lock(mu_);
   if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
   if (meta_.install.active) return make_error(kRepairing);
-  if (index != meta_.applied_index + 1) return make_error(kIndexOutOfOrder);
+  // Checked before anything is planned: planning changes the in-memory index.
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].index != meta_.applied_index + 1 + i) return make_error(kIndexOutOfOrder);
+  }
+  std::vector<Result<ApplyResult>> results;
+  results.reserve(entries.size());
+  size_t i = 0;
+  while (i < entries.size()) {
+    PendingBatch batch{meta_, {}, {}, 0};
+    // A compaction deletes records, which the backend does before it puts: it goes in a batch of its own
+    // so that it never meets a record put in the same batch.
+    bool compaction = false;
+    for (; i < entries.size(); ++i) {
+      const ApplyEntry& e = entries[i];
+      const bool compacts = e.op != nullptr && std::holds_alternative<CompactOp>(e.op->op);
+      if (compacts && batch.entries > 0) break;
+      Result<ApplyResult> r = ApplyResult{};
+      if (e.op != nullptr) {
+        r = plan_entry(e.index, *e.op, e.shares, batch);
+      } else {
+        batch.next.applied_index = e.index;
+        ++batch.entries;
+      }
+      if (broken_.load()) return make_error(kStorage, "store stopped after a storage failure");
+      results.push_back(std::move(r));
+      if (compacts) {
+        compaction = results.back().ok();
+        ++i;
+        break;
+      }
+    }
+    batch.writes.meta = batch.next;
+    // Entries the batch added to the index sit above the published revision, so reads may go on while
+    // the batch is made durable. Compaction removes readable history, so it keeps readers out throughout.
+    if (!compaction) lock.unlock();
+    Status committed = backend_->commit(batch.writes);
+    if (!compaction) lock.lock();
+    if (!committed) return fail(committed.error()).error();
+    meta_ = batch.next;
+  }
+  return results;
+}
 
-  WriteTxn txn(*this, shares);
-  BackendMeta next = meta_;
+Result<ApplyResult> Store::plan_entry(uint64_t index, const Operation& op,
+                                      std::span<const std::string> shares, PendingBatch& batch) {
+  WriteTxn txn(*this, shares, batch.next.current_revision, batch.shares);
+  BackendMeta next = batch.next;
   next.applied_index = index;
 
   // The leader validated the request before proposing; checking the structure again keeps a buggy or
@@ -315,8 +380,8 @@ Result<ApplyResult> Store::apply(uint64_t index, const Operation& op, std::span<
             if (!r) return r.error();
             return Outcome{std::move(r.value())};
           } else {
-            if (o.revision <= meta_.compact_revision) return make_error(kCompacted);
-            if (o.revision > meta_.current_revision) return make_error(kFutureRevision);
+            if (o.revision <= next.compact_revision) return make_error(kCompacted);
+            if (o.revision > next.current_revision) return make_error(kFutureRevision);
             txn.writes().deletes = index_->compact(o.revision);
             next.compact_revision = o.revision;
             return Outcome{CompactResult{}};
@@ -330,19 +395,14 @@ Result<ApplyResult> Store::apply(uint64_t index, const Operation& op, std::span<
   }
   if (outcome && txn.changed()) next.current_revision = txn.begin() + 1;
   WriteSet& writes = txn.writes();
-  writes.meta = next;
-
-  // Entries this apply added to the index sit above the published revision, so reads may go on while
-  // the batch is made durable. Compaction removes readable history, so it keeps readers out throughout.
-  const bool compaction = std::holds_alternative<CompactOp>(op.op) && outcome.ok();
-  if (!compaction) lock.unlock();
-  Status committed = backend_->commit(writes);
-  if (!compaction) lock.lock();
-  if (!committed) return fail(committed.error()).error();
-  meta_ = next;
+  for (auto& put : writes.puts) batch.writes.puts.push_back(std::move(put));
+  for (auto& del : writes.deletes) batch.writes.deletes.push_back(std::move(del));
+  batch.shares.merge(txn.pending_shares());
+  batch.next = next;
+  ++batch.entries;
 
   if (!outcome) return outcome.error();
-  return ApplyResult{meta_.current_revision, std::move(outcome.value())};
+  return ApplyResult{next.current_revision, std::move(outcome.value())};
 }
 
 }  // namespace etsecd::mvcc

@@ -25,6 +25,8 @@
 #include "etsecd/raftlog/rocks_raft_log.h"
 #include "etsecd/server/member.h"
 #include "etsecd/shamir/random.h"
+#include "forward_batch_server.h"
+#include "forward_batcher.h"
 #include "join_state.h"
 #include "member_context.h"
 
@@ -108,9 +110,7 @@ class MemberImpl final : public Member {
   Result<ReadOutcome> range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) override;
   Result<std::string> call_leader(const std::string& method, const std::string& body,
                                   Deadline deadline) override;
-  void set_forward_handler(
-      std::function<Result<std::string>(const std::string& method, const std::string& body)> handler)
-      override;
+  void set_forward_handler(ForwardHandler handler) override;
   MemberStatus status() const override;
   std::vector<MemberInfo> members(Deadline deadline) override;
   uint64_t data_bytes() const override;
@@ -199,6 +199,8 @@ class MemberImpl final : public Member {
   std::unique_ptr<shamir::RandomSource> rng_;
   std::unique_ptr<raft::Node> node_;
   std::unique_ptr<transport::PeerTransport> transport_;
+  std::unique_ptr<ForwardBatcher> forward_batcher_;          // this member's requests to the leader
+  std::unique_ptr<ForwardBatchServer> forward_batch_server_;  // followers' batches, when leader
 
   std::mutex inbox_mu_;
   std::condition_variable inbox_cv_;
@@ -217,7 +219,7 @@ class MemberImpl final : public Member {
   Published published_;
 
   std::mutex forward_mu_;
-  std::function<Result<std::string>(const std::string&, const std::string&)> forward_handler_;
+  ForwardHandler forward_handler_;
 
   std::mutex client_urls_mu_;
   std::map<uint64_t, std::vector<std::string>> client_urls_;  // learned from peers' "member.info"

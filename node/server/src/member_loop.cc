@@ -253,28 +253,52 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
 }
 
 void MemberImpl::apply(const std::vector<raft::Entry>& entries) {
+  // All entries of one Ready go to the store in one backend batch: one RocksDB write (WAL append, memtable
+  // insert, write-thread handshake) per Ready instead of one per entry.
+  std::vector<const raft::Entry*> todo;
   for (const auto& e : entries) {
-    if (e.index <= store_->applied_index()) continue;  // already applied before a restart
-    Result<mvcc::ApplyResult> result = mvcc::ApplyResult{};
-    if (e.type == raft::EntryType::kNormal && !e.metadata.empty()) {
+    if (e.index > store_->applied_index()) todo.push_back(&e);  // else applied before a restart
+  }
+  std::vector<mvcc::Operation> ops;
+  std::vector<std::vector<std::string>> shares;
+  ops.reserve(todo.size());  // no reallocation: batch entries point into these
+  shares.reserve(todo.size());
+  std::vector<mvcc::Store::ApplyEntry> batch;
+  batch.reserve(todo.size());
+  for (const raft::Entry* e : todo) {
+    mvcc::Store::ApplyEntry a;
+    a.index = e->index;
+    if (e->type == raft::EntryType::kNormal && !e->metadata.empty()) {
       auto op = mvcc::decode_operation(
-          std::string_view(reinterpret_cast<const char*>(e.metadata.data()), e.metadata.size()));
-      if (!op) fatal("decoding committed entry " + std::to_string(e.index), op.error());
-      std::vector<std::string> shares;
-      shares.reserve(e.shares.size());
-      for (const auto& s : e.shares) shares.emplace_back(s.begin(), s.end());
-      result = store_->apply(e.index, *op, shares);
-      if (!result && (mvcc::is(result.error(), mvcc::kStorage) || mvcc::is(result.error(), mvcc::kCorrupt) ||
-                      mvcc::is(result.error(), mvcc::kIndexOutOfOrder))) {
-        fatal("applying entry " + std::to_string(e.index), result.error());
-      }
-    } else if (auto st = store_->apply_noop(e.index); !st) {
-      fatal("applying entry " + std::to_string(e.index), st.error());
+          std::string_view(reinterpret_cast<const char*>(e->metadata.data()), e->metadata.size()));
+      if (!op) fatal("decoding committed entry " + std::to_string(e->index), op.error());
+      ops.push_back(std::move(*op));
+      auto& s = shares.emplace_back();
+      s.reserve(e->shares.size());
+      for (const auto& sh : e->shares) s.emplace_back(sh.begin(), sh.end());
+      a.op = &ops.back();
+      a.shares = s;
     }
-    auto it = proposals_.find(raft::ProposalId{e.term, e.index});
-    if (it != proposals_.end()) {
+    batch.push_back(a);
+  }
+  if (!batch.empty()) {
+    auto results = store_->apply_batch(batch);
+    // While a repair installs a snapshot the store refuses applies (and applies nothing), as before
+    // batching; anything else that fails the whole batch (storage, out of order) is fatal.
+    if (!results && !mvcc::is(results.error(), mvcc::kRepairing)) {
+      fatal("applying entries from " + std::to_string(batch.front().index), results.error());
+    }
+    for (size_t i = 0; i < todo.size(); ++i) {
+      const raft::Entry& e = *todo[i];
+      Result<mvcc::ApplyResult> result =
+          results ? std::move((*results)[i]) : Result<mvcc::ApplyResult>(results.error());
+      auto it = proposals_.find(raft::ProposalId{e.term, e.index});
+      if (it == proposals_.end()) continue;
       if (result) {
-        it->second->done.set_value(AppliedEntry{e.index, std::move(*result)});
+        AppliedEntry applied;
+        applied.index = e.index;
+        applied.result = std::move(*result);
+        it->second->done.set_value(std::move(applied));
       } else {
         it->second->done.set_value(result.error());
       }

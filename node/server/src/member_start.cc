@@ -8,6 +8,7 @@
 #include "etsecd/server/errors.h"
 #include "etsecd/storage/rocks_backend.h"
 #include "etsecd/wire/share_fetch.h"
+#include "forward_batch_codec.h"
 #include "member_impl.h"
 
 namespace etsecd::server {
@@ -198,6 +199,15 @@ Status MemberImpl::start_transport() {
     return on_peer_call(from, method, body);
   };
   h.on_join = [this](const std::string& body) { return serve_join(body); };
+  // Up to 4 batches on the way at once, of up to 256 requests (not tuned: with 1, a request arriving just
+  // after a batch left would wait for that batch's whole round trip); the leader side runs each request
+  // of a batch on its own (reused) thread.
+  forward_batch_server_ = std::make_unique<ForwardBatchServer>(1024);
+  forward_batcher_ = std::make_unique<ForwardBatcher>(
+      [this](uint64_t leader, const std::string& body, Deadline deadline) {
+        return transport_->call(leader, kForwardBatchMethod, body, deadline);
+      },
+      4, 256);
   auto tr = transport::PeerTransport::start(std::move(t), std::move(h));
   if (!tr) return tr.error();
   transport_ = std::move(*tr);
@@ -219,20 +229,20 @@ Result<std::string> MemberImpl::on_peer_call(uint64_t from, const std::string& m
     return urls;
   }
   if (method == "member.removed") return serve_removed_notice(from, body);
-  if (method.rfind("api.", 0) == 0) {
-    std::function<Result<std::string>(const std::string&, const std::string&)> handler;
+  if (method == kForwardBatchMethod || method.rfind("api.", 0) == 0) {
+    ForwardHandler handler;
     {
       std::lock_guard lock(forward_mu_);
       handler = forward_handler_;
     }
     if (!handler) return mvcc::make_error(kStopped);
-    return handler(method, body);
+    if (method == kForwardBatchMethod) return forward_batch_server_->serve(body, handler);
+    return handler(method, body, std::chrono::steady_clock::now() + kForwardedRequestTimeout);
   }
   return make_error("server.unknown_method", "unknown peer method '" + method + "'");
 }
 
-void MemberImpl::set_forward_handler(
-    std::function<Result<std::string>(const std::string& method, const std::string& body)> handler) {
+void MemberImpl::set_forward_handler(ForwardHandler handler) {
   std::lock_guard lock(forward_mu_);
   forward_handler_ = std::move(handler);
 }
@@ -241,7 +251,8 @@ Result<std::string> MemberImpl::call_leader(const std::string& method, const std
                                             Deadline deadline) {
   for (;;) {
     const auto pub = published();
-    if (pub.leader != 0 && pub.leader != id_) return transport_->call(pub.leader, method, body, deadline);
+    if (pub.leader != 0 && pub.leader != id_)
+      return forward_batcher_->call(pub.leader, method, body, deadline);
     if (pub.leader == id_) return mvcc::make_error(kNotLeader, "this member is the leader");
     // No leader known yet (an election is running): wait a little, as etcd does, before giving up.
     if (std::chrono::steady_clock::now() + options_.heartbeat_interval > deadline)

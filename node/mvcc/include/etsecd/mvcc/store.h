@@ -52,6 +52,20 @@ class Store {
   Result<ApplyResult> apply(uint64_t index, const Operation& op, std::span<const std::string> shares);
   Status apply_noop(uint64_t index);
 
+  // One committed raft entry for apply_batch: an operation with this member's shares, or a noop (op null).
+  struct ApplyEntry {
+    uint64_t index = 0;
+    const Operation* op = nullptr;
+    std::span<const std::string> shares;
+  };
+  // Consecutive entries (the first at applied_index() + 1), with the results apply() would give one by
+  // one, committed in one atomic backend batch (a compaction in one of its own): one backend write
+  // per Ready, not one per entry. The stored applied index is the batch's last entry, written with its
+  // records, so after a crash it still names exactly the last entry whose effects are on disk. One result per
+  // entry; a deterministic error fails only its entry. Errors of the whole call, with nothing applied:
+  // kIndexOutOfOrder, kRepairing; kStorage/kCorrupt stop the store.
+  Result<std::vector<Result<ApplyResult>>> apply_batch(std::span<const ApplyEntry> entries);
+
   // Snapshot support (raft snapshots, bringing a learner up to date). export_records calls visit for every
   // stored record of the published state, in key then revision order, with this member's share, and
   // returns the state's meta; applies wait while it runs. A learner's records are these with its own
@@ -106,6 +120,9 @@ class Store {
   explicit Store(std::unique_ptr<Backend> backend);
   class WriteTxn;
   friend class WriteTxn;
+  struct PendingBatch;
+  Result<ApplyResult> plan_entry(uint64_t index, const Operation& op, std::span<const std::string> shares,
+                                 PendingBatch& batch);
 
   Status fail(const Error& error);  // marks the store broken
   Result<std::string> share_of(const RecordKey& key) const;

@@ -132,9 +132,12 @@ class Member {
   // forwarding of client requests that reached a follower. Errors: kNoLeader, transport errors.
   virtual Result<std::string> call_leader(const std::string& method, const std::string& body,
                                           Deadline deadline) = 0;
-  // Installs the handler for forwarded requests (method names starting with "api.").
-  virtual void set_forward_handler(
-      std::function<Result<std::string>(const std::string& method, const std::string& body)> handler) = 0;
+  // Installs the handler for forwarded requests (method names starting with "api."). `deadline` is the
+  // time the follower's client gave the request, when the follower sent it (in batches, see
+  // src/forward_batcher.h), else a default.
+  using ForwardHandler = std::function<Result<std::string>(const std::string& method, const std::string& body,
+                                                           Deadline deadline)>;
+  virtual void set_forward_handler(ForwardHandler handler) = 0;
 
   // Cheap: safe to call on every request.
   virtual MemberStatus status() const = 0;

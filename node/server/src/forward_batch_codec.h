@@ -1,0 +1,31 @@
+#pragma once
+// The body of one peer call that carries several client requests a follower forwards to the leader, and
+// the body of its answer (one result per request, in the same order). Each request carries the time it
+// has left, not a clock reading: members' steady clocks are unrelated.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "etsecd/common/result.h"
+
+namespace etsecd::server {
+
+inline constexpr const char* kForwardBatchMethod = "server.ForwardBatch";
+// A request forwarded alone (method "api.*", as members before batching send them) carries no deadline.
+inline constexpr std::chrono::seconds kForwardedRequestTimeout{10};
+
+struct ForwardedRequest {
+  std::string method;
+  std::string body;
+  std::chrono::milliseconds time_left{0};
+};
+
+std::string encode_forward_batch(const std::vector<ForwardedRequest>& requests);
+// Errors: server.malformed_batch (truncated or trailing bytes).
+Result<std::vector<ForwardedRequest>> decode_forward_batch(const std::string& bytes);
+
+std::string encode_forward_results(const std::vector<Result<std::string>>& results);
+// Errors: server.malformed_batch, or a count different from `expected`.
+Result<std::vector<Result<std::string>>> decode_forward_results(const std::string& bytes, size_t expected);
+
+}  // namespace etsecd::server

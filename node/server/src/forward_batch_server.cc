@@ -1,0 +1,74 @@
+#include "forward_batch_server.h"
+
+#include "forward_batch_codec.h"
+
+namespace etsecd::server {
+
+ForwardBatchServer::ForwardBatchServer(size_t max_threads) : max_threads_(std::max<size_t>(1, max_threads)) {}
+
+ForwardBatchServer::~ForwardBatchServer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+Result<std::string> ForwardBatchServer::serve(const std::string& body, const Handler& handler) {
+  auto requests = decode_forward_batch(body);
+  if (!requests) return requests.error();
+  const auto now = std::chrono::steady_clock::now();
+  const size_t n = requests->size();
+  std::vector<Result<std::string>> results(n, Result<std::string>(std::string()));
+  auto one = [&](size_t i) {
+    const auto& r = (*requests)[i];
+    if (r.method.rfind("api.", 0) != 0) {
+      results[i] = make_error("server.unknown_method", "method '" + r.method + "' cannot be forwarded");
+      return;
+    }
+    results[i] = handler(r.method, r.body, now + r.time_left);
+  };
+
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  size_t left = n > 0 ? n - 1 : 0;
+  for (size_t i = 1; i < n; ++i) {
+    run([&, i] {
+      one(i);
+      std::lock_guard lock(done_mu);
+      if (--left == 0) done_cv.notify_one();
+    });
+  }
+  if (n > 0) one(0);  // the calling transport thread takes the first request itself
+  std::unique_lock lock(done_mu);
+  done_cv.wait(lock, [&] { return left == 0; });
+  return encode_forward_results(results);
+}
+
+void ForwardBatchServer::run(std::function<void()> task) {
+  std::lock_guard lock(mu_);
+  tasks_.push_back(std::move(task));
+  if (idle_ >= tasks_.size() || threads_.size() >= max_threads_) {
+    cv_.notify_one();
+    return;
+  }
+  threads_.emplace_back([this] { work(); });
+}
+
+void ForwardBatchServer::work() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    ++idle_;
+    cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+    --idle_;
+    if (tasks_.empty()) return;  // stopping, nothing left to run
+    auto task = std::move(tasks_.front());
+    tasks_.pop_front();
+    lock.unlock();
+    task();
+    lock.lock();
+  }
+}
+
+}  // namespace etsecd::server

@@ -1,0 +1,47 @@
+#pragma once
+// The leader's side of a forwarded batch (forward_batcher.h): every request in it runs at once, each on
+// its own thread and with its own deadline, as if it had arrived as its own call, so one slow or failing
+// request neither delays nor fails the others. Threads are kept for reuse: a batch arrives every round
+// trip under load, and starting a thread per request would cost what batching saves.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "etsecd/common/result.h"
+
+namespace etsecd::server {
+
+class ForwardBatchServer {
+ public:
+  using Deadline = std::chrono::steady_clock::time_point;
+  using Handler = std::function<Result<std::string>(const std::string& method, const std::string& body,
+                                                    Deadline deadline)>;
+
+  explicit ForwardBatchServer(size_t max_threads);
+  ~ForwardBatchServer();
+  ForwardBatchServer(const ForwardBatchServer&) = delete;
+  ForwardBatchServer& operator=(const ForwardBatchServer&) = delete;
+
+  // Decodes the batch, runs each request through `handler`, returns the encoded results in order.
+  // Errors: server.malformed_batch.
+  Result<std::string> serve(const std::string& body, const Handler& handler);
+
+ private:
+  void run(std::function<void()> task);
+  void work();
+
+  size_t max_threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> threads_;
+  size_t idle_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace etsecd::server

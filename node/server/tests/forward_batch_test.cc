@@ -1,0 +1,129 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "forward_batch_codec.h"
+#include "forward_batch_server.h"
+#include "forward_batcher.h"
+
+using namespace etsecd;
+using namespace etsecd::server;
+using namespace std::chrono_literals;
+
+TEST_CASE("a forwarded batch and its results survive encoding; damaged bytes are errors") {
+  std::vector<ForwardedRequest> reqs{{"api.KV.Put", std::string("a\0b", 3), 1500ms},
+                                     {"api.KV.Range", "", 0ms}};
+  auto back = decode_forward_batch(encode_forward_batch(reqs));
+  REQUIRE(back);
+  REQUIRE(back->size() == 2);
+  CHECK((*back)[0].method == "api.KV.Put");
+  CHECK((*back)[0].body == std::string("a\0b", 3));
+  CHECK((*back)[0].time_left == 1500ms);
+  CHECK((*back)[1].body.empty());
+
+  std::vector<Result<std::string>> results{std::string("ok"), make_error("server.not_leader", "not leader")};
+  auto enc = encode_forward_results(results);
+  auto dec = decode_forward_results(enc, 2);
+  REQUIRE(dec);
+  CHECK(*(*dec)[0] == "ok");
+  CHECK((*dec)[1].error().code == "server.not_leader");
+  CHECK((*dec)[1].error().message == "not leader");
+  CHECK(!decode_forward_results(enc, 3));
+
+  const auto batch = encode_forward_batch(reqs);
+  for (size_t cut = 0; cut < batch.size(); ++cut) CHECK(!decode_forward_batch(batch.substr(0, cut)));
+  CHECK(!decode_forward_batch(batch + "x"));
+  for (size_t cut = 0; cut < enc.size(); ++cut) CHECK(!decode_forward_results(enc.substr(0, cut), 2));
+}
+
+TEST_CASE("concurrent callers share calls, each gets its own answer, one failure fails no other") {
+  ForwardBatchServer server(64);
+  std::atomic<int> calls{0};
+  std::atomic<int> concurrent{0};
+  std::atomic<int> max_concurrent{0};
+  ForwardBatchServer::Handler handler = [&](const std::string& method, const std::string& body,
+                                            ForwardBatchServer::Deadline deadline) -> Result<std::string> {
+    int now = ++concurrent;
+    int seen = max_concurrent.load();
+    while (now > seen && !max_concurrent.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(5ms);  // like waiting for a commit
+    --concurrent;
+    if (deadline < std::chrono::steady_clock::now() + 1s) return make_error("test.deadline", "lost deadline");
+    if (body == "7") return make_error("mvcc.bad", "request 7 is bad");
+    return method + ":" + body;
+  };
+  ForwardBatcher batcher(
+      [&](uint64_t leader, const std::string& body, ForwardBatcher::Deadline) -> Result<std::string> {
+        CHECK(leader == 9);
+        ++calls;
+        return server.serve(body, handler);
+      },
+      1, 256);
+
+  constexpr int kCallers = 40;
+  std::vector<Result<std::string>> got(kCallers, Result<std::string>(std::string()));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCallers; ++i) {
+    threads.emplace_back([&, i] {
+      got[i] = batcher.call(9, "api.KV.Put", std::to_string(i), std::chrono::steady_clock::now() + 5s);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kCallers; ++i) {
+    if (i == 7) {
+      REQUIRE(!got[i]);
+      CHECK(got[i].error().code == "mvcc.bad");
+    } else {
+      REQUIRE(got[i]);
+      CHECK(*got[i] == "api.KV.Put:" + std::to_string(i));
+    }
+  }
+  CHECK(calls.load() < kCallers);    // coalesced
+  CHECK(max_concurrent.load() > 1);  // the leader ran a batch's requests at once
+}
+
+TEST_CASE("a caller gives up at its own deadline; a failed call fails only the requests it carried") {
+  std::atomic<bool> release{false};
+  ForwardBatcher batcher(
+      [&](uint64_t, const std::string& body, ForwardBatcher::Deadline) -> Result<std::string> {
+        auto reqs = decode_forward_batch(body);
+        REQUIRE(reqs);
+        if ((*reqs)[0].body == "slow") {
+          while (!release) std::this_thread::sleep_for(1ms);
+        }
+        return make_error("transport.unreachable", "gone");
+      },
+      1, 256);
+  std::thread slow([&] {
+    auto r = batcher.call(1, "api.KV.Put", "slow", std::chrono::steady_clock::now() + 10s);
+    CHECK(r.error().code == "transport.unreachable");
+  });
+  std::this_thread::sleep_for(20ms);
+  // Queued behind the one call allowed in flight: it times out without ever being sent.
+  auto start = std::chrono::steady_clock::now();
+  auto r = batcher.call(1, "api.KV.Put", "queued", start + 50ms);
+  CHECK(!r);
+  CHECK(r.error().code == "server.timeout");
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  release = true;
+  slow.join();
+  auto after = batcher.call(1, "api.KV.Put", "x", std::chrono::steady_clock::now() + 1s);
+  CHECK(after.error().code == "transport.unreachable");
+}
+
+TEST_CASE("a batch naming a method that is not a client request is refused per request") {
+  ForwardBatchServer server(4);
+  auto out =
+      server.serve(encode_forward_batch({{"server.ForwardBatch", "", 1000ms}, {"api.KV.Put", "v", 1000ms}}),
+                   [](const std::string&, const std::string& body,
+                      ForwardBatchServer::Deadline) -> Result<std::string> { return body; });
+  REQUIRE(out);
+  auto res = decode_forward_results(*out, 2);
+  REQUIRE(res);
+  CHECK(!(*res)[0]);
+  CHECK(*(*res)[1] == "v");
+  CHECK(!server.serve("junk", nullptr));
+}
