@@ -204,8 +204,16 @@ Status MemberImpl::start_transport() {
   // of a batch on its own (reused) thread.
   forward_batch_server_ = std::make_unique<ForwardBatchServer>(1024);
   forward_batcher_ = std::make_unique<ForwardBatcher>(
-      [this](uint64_t leader, const std::string& body, Deadline deadline) {
-        return transport_->call(leader, kForwardBatchMethod, body, deadline);
+      [this](uint64_t leader, const std::string& body, Deadline deadline) -> Result<std::string> {
+        auto answer = transport_->call(leader, kForwardBatchMethod, body, deadline);
+        if (answer || answer.error().message.find("unknown peer method") == std::string::npos) return answer;
+        // A leader from before batching (a rolling upgrade in progress): one call per request.
+        auto requests = decode_forward_batch(body);
+        if (!requests) return requests.error();
+        std::vector<Result<std::string>> results;
+        for (const auto& r : *requests)
+          results.push_back(transport_->call(leader, r.method, r.body, deadline));
+        return encode_forward_results(results);
       },
       4, 256);
   auto tr = transport::PeerTransport::start(std::move(t), std::move(h));
