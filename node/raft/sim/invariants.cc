@@ -21,6 +21,28 @@ bool contains(const Bytes& haystack, const Bytes& needle) {
 
 }  // namespace
 
+const Entry* held_entry(const SimMemberView& m, uint64_t index, uint64_t term, Entry& scratch) {
+  if (index > m.storage->snapshot_meta().index) {
+    auto t = m.storage->term(index);
+    if (!t || *t != term) return nullptr;
+    scratch = std::move(m.storage->entries(index, index + 1, 0)->front());
+    return &scratch;
+  }
+  if (!m.state_machine) return nullptr;
+  auto it = m.state_machine->find(index);
+  return it != m.state_machine->end() && it->second.term == term ? &it->second : nullptr;
+}
+
+bool holds_entry(const SimMemberView& m, uint64_t index, uint64_t term) {
+  if (index > m.storage->snapshot_meta().index) {
+    auto t = m.storage->term(index);
+    return t && *t == term;
+  }
+  if (!m.state_machine) return false;
+  auto it = m.state_machine->find(index);
+  return it != m.state_machine->end() && it->second.term == term;
+}
+
 InvariantChecker::InvariantChecker(const Membership& initial) : membership_(initial), k_(initial.threshold) {
   auto q = validate_membership(initial);
   w_ = q ? q->commit_quorum : 0;
@@ -125,6 +147,7 @@ std::string InvariantChecker::check_leader_log(MemberId member, uint64_t term,
   // that has not noticed yet may legitimately lack entries committed after its term.
   if (leaders_.empty() || leaders_.rbegin()->first != term) return "";
   for (const auto& [index, c] : committed_) {
+    if (index <= storage.snapshot_meta().index) continue;  // compacted: in its state machine
     auto t = storage.term(index);
     if (!t || *t != c.first) {
       return "leader completeness: leader " + std::to_string(member) + " lacks committed " +
@@ -143,10 +166,10 @@ std::string InvariantChecker::check_rebuild(uint64_t index, uint64_t term,
   for (size_t v = 0; v < values.size(); ++v) {
     std::vector<Bytes> good;
     for (const SimMemberView& m : members) {
-      auto t = m.storage->term(index);
-      if (!t || *t != term) continue;
-      auto stored = m.storage->entries(index, index + 1, 0);
-      const Bytes& share = stored->front().shares.at(v);
+      Entry scratch;
+      const Entry* held = held_entry(m, index, term, scratch);
+      if (!held) continue;
+      const Bytes& share = held->shares.at(v);
       if (testing::ref_decode(share)) good.push_back(share);
     }
     if (good.size() < k_) {
@@ -169,8 +192,7 @@ std::string InvariantChecker::check_committed(const std::vector<SimMemberView>& 
   for (const auto& [index, c] : committed_) {
     unsigned holders = 0;
     for (const SimMemberView& m : members) {
-      auto t = m.storage->term(index);
-      if (is_voter(m.id) && t && *t == c.first) ++holders;
+      if (is_voter(m.id) && holds_entry(m, index, c.first)) ++holders;
     }
     // Entries committed since the last completed change met this configuration's W; every committed
     // value keeps k holders among the current voters whatever changes completed since.
@@ -216,11 +238,17 @@ std::string InvariantChecker::scan_for_plaintext(const SimMemberView& m) const {
     }
     return false;
   };
-  for (const Entry& e : m.storage->stored_entries()) {
+  auto scan_entry = [&](const Entry& e) -> std::string {
     if (scan(e.metadata)) return "secrecy: member " + std::to_string(m.id) + " stores a value in metadata";
     for (const Bytes& s : e.shares)
       if (scan(s)) return "secrecy: member " + std::to_string(m.id) + " stores a value's bytes in a share";
-  }
+    return "";
+  };
+  for (const Entry& e : m.storage->stored_entries())
+    if (auto err = scan_entry(e); !err.empty()) return err;
+  if (m.state_machine)
+    for (const auto& [index, e] : *m.state_machine)
+      if (auto err = scan_entry(e); !err.empty()) return err;
   return "";
 }
 

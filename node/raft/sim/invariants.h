@@ -8,7 +8,8 @@
 //                        from shares equal the proposed ones
 //   durability           every committed value keeps >= k holders among the current voters, entries
 //                        committed since the last completed membership change keep >= W of the current
-//                        configuration, and values rebuild from random k of their holders
+//                        configuration, and values rebuild from random k of their holders; a member
+//                        holds an entry in its log or, once compacted, in its state machine
 //   secrecy              a member stores only its own shares (x, k checked) and never a plaintext value
 //   reads                a confirmed read index covers every commit that happened before the read
 
@@ -24,12 +25,23 @@
 
 namespace etsecd::raft::sim {
 
+// A member's state machine as the simulator keeps it: every applied entry with the member's own
+// shares, i.e. what its KV store holds (durable; it survives crashes and log compaction).
+using StateMachine = std::map<uint64_t, Entry>;
+
 struct SimMemberView {
   MemberId id = kNoMember;
   uint8_t x = 0;
   const MemoryStorage* storage = nullptr;
   bool voter = true;
+  const StateMachine* state_machine = nullptr;
 };
+
+// The member's copy of entry (index, term): from its log, or from its state machine once compacted.
+// nullptr when it holds none. `scratch` backs a copy read from storage.
+const Entry* held_entry(const SimMemberView& member, uint64_t index, uint64_t term, Entry& scratch);
+// Whether it holds one (without copying it).
+bool holds_entry(const SimMemberView& member, uint64_t index, uint64_t term);
 
 class InvariantChecker {
  public:

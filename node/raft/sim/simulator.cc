@@ -47,6 +47,15 @@ void SimCounters::add(const SimCounters& o) {
   transfers_started += o.transfers_started;
   transfers_completed += o.transfers_completed;
   leader_removed_itself += o.leader_removed_itself;
+  compactions += o.compactions;
+  snapshot_requests += o.snapshot_requests;
+  snapshots_installed += o.snapshots_installed;
+  snapshots_interrupted += o.snapshots_interrupted;
+  snapshots_source_gone += o.snapshots_source_gone;
+  snapshots_target_gone += o.snapshots_target_gone;
+  snapshots_failed_holders += o.snapshots_failed_holders;
+  snapshots_refused_stale += o.snapshots_refused_stale;
+  snapshot_reports_ignored += o.snapshot_reports_ignored;
 }
 
 std::string SimCounters::summary() const {
@@ -68,7 +77,14 @@ std::string SimCounters::summary() const {
          " removed=" + s(removals) + " (leaders removing themselves=" + s(leader_removed_itself) +
          "); refused: promote before catch-up=" + s(promotions_refused_not_ready) +
          ", too few holders=" + s(changes_refused_holders) + "; transfers started=" + s(transfers_started) +
-         " completed=" + s(transfers_completed);
+         " completed=" + s(transfers_completed) + "\n" + "snapshots: compactions=" + s(compactions) +
+         " requests=" + s(snapshot_requests) + " installed=" + s(snapshots_installed) +
+         " interrupted mid-stream=" + s(snapshots_interrupted) +
+         " (before it: leader down=" + s(snapshots_source_gone) +
+         ", target down=" + s(snapshots_target_gone) +
+         ", fewer than k intact shares=" + s(snapshots_failed_holders) + ")" +
+         " refused as stale=" + s(snapshots_refused_stale) +
+         " stale reports ignored=" + s(snapshot_reports_ignored);
 }
 
 namespace {
@@ -83,6 +99,7 @@ struct SimMember {
   ProposalId joined_by;               // kJoining: the AddLearner entry
   bool proposed_own_removal = false;  // as leader
   std::unique_ptr<MemoryStorage> storage = std::make_unique<MemoryStorage>();
+  StateMachine state_machine;  // its KV store: durable, kept across crashes
   std::unique_ptr<testing::TestRandom> rng;
   bool voter = true;
   std::unique_ptr<Node> node;  // null while crashed
@@ -202,6 +219,7 @@ class Schedule {
     else if (rng_.chance(0.1))
       propose();
     for (SimMember& m : members_) process(m, nullptr);
+    run_repairs(faulty);
     follow_membership();
     check_step();
     if (net_.in_flight() > 20000) fail_if("message storm: more than 20000 messages in flight");
@@ -301,8 +319,162 @@ class Schedule {
       remove_member();
     } else if (r < 264) {
       transfer_leadership();
+    } else if (r < 284) {
+      compact_a_log();
     }
   }
+
+  // ---------------- compaction and share-repair snapshots ----------------
+  // A host compacts its log up to a random index its KV store (state machine) already applied.
+  void compact_a_log() {
+    auto up = members_where(true);
+    if (up.empty()) return;
+    SimMember& m = *up[rng_.below(up.size())];
+    const uint64_t applied = m.node->status().applied;
+    const uint64_t snap = m.storage->snapshot_meta().index;
+    if (applied <= snap || m.state_machine.empty() || m.state_machine.rbegin()->first < applied) return;
+    const uint64_t index = snap + 1 + rng_.below(applied - snap);
+    Status st = m.storage->compact(index, m.node->membership_at(index));
+    if (!st) {
+      fail_if("compaction failed: " + st.error().message);
+      return;
+    }
+    ++counters_.compactions;
+    log("compact m" + std::to_string(m.id) + " through " + std::to_string(index));
+  }
+
+  struct PendingRepair {
+    MemberId leader = kNoMember;
+    MemberId target = kNoMember;
+    uint64_t due = 0;
+  };
+
+  // The host's share-repair stream (node/repair), played at once when due: the target's share of every
+  // applied entry <= the leader's applied index A, computed from k other members' state machines.
+  void run_repairs(bool faulty) {
+    for (size_t j = 0; j < repairs_.size();) {
+      if (repairs_[j].due > now_) {
+        ++j;
+        continue;
+      }
+      const PendingRepair r = repairs_[j];
+      repairs_.erase(repairs_.begin() + static_cast<long>(j));
+      run_repair(r, faulty);
+    }
+  }
+
+  void report(SimMember* l, MemberId target, uint64_t index, bool ok) {
+    if (!l || !l->node) return;
+    const uint64_t before = l->node->stats().snapshots_reported;
+    l->node->report_snapshot(target, index, ok);
+    if (l->node->stats().snapshots_reported == before) ++counters_.snapshot_reports_ignored;
+  }
+
+  void run_repair(const PendingRepair& r, bool faulty) {
+    SimMember* l = find(r.leader);
+    SimMember* t = find(r.target);
+    if (!l || !l->node) {
+      ++counters_.snapshots_source_gone;  // the stream's source is gone: nobody reports
+      return;
+    }
+    if (!t || !t->node || t->state != SimMember::State::kActive) {
+      ++counters_.snapshots_target_gone;
+      report(l, r.target, 0, false);
+      return;
+    }
+    if (faulty && rng_.chance(0.1)) {
+      crash(*t);  // mid-stream: the leader's host sees the stream break
+      ++counters_.snapshots_interrupted;
+      report(l, r.target, 0, false);
+      log("repair of m" + std::to_string(t->id) + " interrupted: target crashed");
+      return;
+    }
+    if (faulty && rng_.chance(0.05)) {
+      crash(*l);  // the leader's host dies mid-stream: no report ever
+      ++counters_.snapshots_interrupted;
+      log("repair of m" + std::to_string(t->id) + " interrupted: leader crashed");
+      return;
+    }
+    const uint64_t a = l->node->status().applied;
+    auto a_term = l->storage->term(a);
+    if (!a_term) {
+      fail_if("leader's applied index " + std::to_string(a) + " has no term: " + a_term.error().message);
+      return;
+    }
+    const SnapshotMeta meta{a, *a_term, l->node->membership_at(a)};
+    if (!t->node->check_restore(meta)) {
+      ++counters_.snapshots_refused_stale;
+      report(l, r.target, 0, false);
+      return;
+    }
+    StateMachine repaired;
+    for (uint64_t i = 1; i <= a; ++i) {
+      auto src = l->state_machine.find(i);
+      if (src == l->state_machine.end()) {
+        fail_if("leader m" + std::to_string(l->id) + " state machine lacks applied index " +
+                std::to_string(i));
+        return;
+      }
+      Entry e = src->second;
+      for (uint32_t v = 0; v < e.shares.size(); ++v) {
+        std::vector<Bytes> inputs;
+        for (SimMember& o : members_) {
+          if (&o == t || o.state != SimMember::State::kActive || inputs.size() >= k_) continue;
+          auto held = o.state_machine.find(i);
+          if (held == o.state_machine.end() || held->second.term != e.term) continue;
+          if (testing::ref_decode(held->second.shares[v])) inputs.push_back(held->second.shares[v]);
+        }
+        auto share = inputs.size() >= k_ ? sharer().repair_at(inputs, k_, t->x)
+                                         : Result<Bytes>(make_error("sim.too_few", ""));
+        if (!share) {
+          ++counters_.snapshots_failed_holders;
+          report(l, r.target, 0, false);
+          log("repair of m" + std::to_string(t->id) + " failed: fewer than k intact shares of index " +
+              std::to_string(i));
+          return;
+        }
+        e.shares[v] = std::move(*share);
+      }
+      repaired.emplace(i, std::move(e));
+    }
+    t->storage->install_snapshot(meta);
+    t->state_machine = std::move(repaired);
+    Status st = t->node->restore(meta);
+    if (!st) {
+      fail_if("restore failed after check_restore passed: " + st.error().message);
+      return;
+    }
+    fail_if(check_restored(*t, *l, a));
+    ++counters_.snapshots_installed;
+    log("repair of m" + std::to_string(t->id) + " installed at " + std::to_string(a) + " from m" +
+        std::to_string(l->id));
+    process(*t, nullptr);
+    report(l, r.target, a, true);
+  }
+
+  // A restored member's state equals the leader's at A: the same entries, each with its own shares.
+  std::string check_restored(const SimMember& t, const SimMember& l, uint64_t a) const {
+    for (const auto& [i, e] : t.state_machine) {
+      auto src = l.state_machine.find(i);
+      if (i > a || src == l.state_machine.end() || src->second.term != e.term ||
+          src->second.metadata != e.metadata || src->second.type != e.type ||
+          src->second.shares.size() != e.shares.size()) {
+        return "restored member m" + std::to_string(t.id) + " differs from the leader at index " +
+               std::to_string(i);
+      }
+      for (const Bytes& share : e.shares) {
+        auto d = testing::ref_decode(share);
+        if (!d || d->share.x != t.x)
+          return "restored member m" + std::to_string(t.id) + " got a foreign share";
+      }
+    }
+    if (t.state_machine.size() != a) return "restored member m" + std::to_string(t.id) + " lacks entries";
+    if (t.node->status().commit != a || t.node->status().applied != a)
+      return "restored member's commit is not A";
+    return "";
+  }
+
+  SecretSharer& sharer() { return production_ ? *production_ : static_cast<SecretSharer&>(sharer_); }
 
   // ---------------- membership changes ----------------
   MemberId first_joined_id() const {
@@ -374,17 +546,22 @@ class Schedule {
   bool rebuildable_without(MemberId id) {
     SimMember* target = find(id);
     if (!target) return true;
-    for (const Entry& e : target->storage->stored_entries()) {
+    std::vector<const Entry*> own;  // its log and, before it, its state machine
+    for (const auto& [i, e] : target->state_machine)
+      if (i <= target->storage->snapshot_meta().index) own.push_back(&e);
+    for (const Entry& e : target->storage->stored_entries()) own.push_back(&e);
+    for (const Entry* entry : own) {
+      const Entry& e = *entry;
       for (uint32_t v = 0; v < e.shares.size(); ++v) {
         unsigned intact = 0;
         unsigned holders = 0;
         for (SimMember& o : members_) {
           if (o.id == id || o.state != SimMember::State::kActive) continue;
-          auto t = o.storage->term(e.index);
-          if (!t || *t != e.term) continue;
+          Entry scratch;
+          const Entry* held = held_entry(view(o), e.index, e.term, scratch);
+          if (!held) continue;
           ++holders;
-          auto stored = o.storage->entries(e.index, e.index + 1, 0);
-          if (testing::ref_decode(stored->front().shares[v])) ++intact;
+          if (testing::ref_decode(held->shares[v])) ++intact;
         }
         if (intact < holders && intact < k_ + 1) return false;
       }
@@ -509,10 +686,9 @@ class Schedule {
     unsigned intact = 0;
     for (SimMember& o : members_) {
       if (o.state != SimMember::State::kActive) continue;
-      auto t = o.storage->term(e.index);
-      if (!t || *t != e.term) continue;
-      auto stored = o.storage->entries(e.index, e.index + 1, 0);
-      if (testing::ref_decode(stored->front().shares[v])) ++intact;
+      Entry scratch;
+      const Entry* held = held_entry(view(o), e.index, e.term, scratch);
+      if (held && testing::ref_decode(held->shares[v])) ++intact;
     }
     // Keep every value rebuildable, even after the removal of one more holder (a pending change).
     if (intact <= k_ + 1 || !testing::ref_decode(e.shares[v])) return;
@@ -542,9 +718,19 @@ class Schedule {
         if (!st) fail_if("storage append failed: " + st.error().message);
       }
       for (const ShareRepair& r : rd.share_repairs) {
-        Status st = m.storage->replace_share(r.index, r.term, r.value, r.share);
-        if (!st) fail_if("share repair failed: " + st.error().message);
+        // The log's copy, unless compacted meanwhile, and the KV store's copy if already applied.
+        if (r.index > m.storage->snapshot_meta().index) {
+          Status st = m.storage->replace_share(r.index, r.term, r.value, r.share);
+          if (!st) fail_if("share repair failed: " + st.error().message);
+        }
+        auto sm = m.state_machine.find(r.index);
+        if (sm != m.state_machine.end() && sm->second.term == r.term) sm->second.shares.at(r.value) = r.share;
         ++counters_.corruptions_repaired;
+      }
+      for (const SnapshotRequest& req : rd.snapshot_requests) {
+        ++counters_.snapshot_requests;
+        repairs_.push_back(PendingRepair{m.id, req.to, now_ + 1 + rng_.below(8)});
+        log("snapshot request m" + std::to_string(m.id) + " for m" + std::to_string(req.to));
       }
       for (Message& msg : rd.messages) {
         if (capture) {
@@ -557,6 +743,7 @@ class Schedule {
         log("apply m" + std::to_string(m.id) + " (" + std::to_string(e.index) + "," + std::to_string(e.term) +
             ")");
         fail_if(checker_->on_apply(m.id, e));
+        m.state_machine[e.index] = e;
       }
       for (const ReadState& rs : rd.read_states) {
         auto it = reads_.find(rs.context);
@@ -609,6 +796,7 @@ class Schedule {
         if (auto id = propose()) last = id;
       }
       for (SimMember& m : members_) process(m, nullptr);
+      run_repairs(/*faulty=*/false);
       follow_membership();
       check_step();
       if (last) {
@@ -681,7 +869,9 @@ class Schedule {
       if (m.state == SimMember::State::kActive && static_cast<bool>(m.node) == up) out.push_back(&m);
     return out;
   }
-  SimMemberView view(const SimMember& m) const { return SimMemberView{m.id, m.x, m.storage.get(), m.voter}; }
+  SimMemberView view(const SimMember& m) const {
+    return SimMemberView{m.id, m.x, m.storage.get(), m.voter, &m.state_machine};
+  }
   // Members whose storage counts: removed members' shares are gone for the cluster (their hosts wipe
   // them), members not started yet hold nothing.
   std::vector<SimMemberView> views() const {
@@ -712,6 +902,7 @@ class Schedule {
   Config node_cfg_;
   unsigned n_ = 0, k_ = 0, w_ = 0;
   std::deque<SimMember> members_;  // a deque: references stay valid when members join
+  std::vector<PendingRepair> repairs_;
   MemberId next_id_ = 0;
   MemberId pending_transfer_ = kNoMember;
   uint64_t pending_transfer_term_ = 0;

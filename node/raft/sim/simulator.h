@@ -2,7 +2,9 @@
 // A deterministic, seeded simulator of a cluster of Raft cores over Shamir shares: one schedule is a
 // random sequence of ticks, deliveries, proposals, reads, crashes (durable storage kept, everything
 // else including the leader's share cache lost), restarts, partitions, share corruption and the crux
-// scenario (a leader dies after its latest value reached some random number of members), with every
+// scenario (a leader dies after its latest value reached some random number of members), log compaction
+// and share-repair snapshots (the host's stream played here, with crashes and leader changes during it),
+// with every
 // invariant of invariants.h checked after every step. The same seed replays the same schedule.
 
 #include <cstdint>
@@ -52,6 +54,16 @@ struct SimCounters {
   uint64_t transfers_started = 0;
   uint64_t transfers_completed = 0;  // the transferee led the next term
   uint64_t leader_removed_itself = 0;
+  // Log compaction and share-repair snapshots.
+  uint64_t compactions = 0;
+  uint64_t snapshot_requests = 0;         // SnapshotRequests the leaders emitted
+  uint64_t snapshots_installed = 0;       // repair streams that ended in restore()
+  uint64_t snapshots_interrupted = 0;     // the target or the leader crashed mid-stream
+  uint64_t snapshots_source_gone = 0;     // the requesting leader was down when the stream was due
+  uint64_t snapshots_target_gone = 0;     // the target was down (or removed) when it was due
+  uint64_t snapshots_failed_holders = 0;  // fewer than k intact state-machine shares of some entry
+  uint64_t snapshots_refused_stale = 0;   // check_restore: the member caught up meanwhile
+  uint64_t snapshot_reports_ignored = 0;  // reports that reached a leader no longer waiting for them
 
   void add(const SimCounters& other);
   std::string summary() const;

@@ -1,6 +1,7 @@
 #include "membership_log.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "etsecd/raft/conf_change.h"
 
@@ -54,11 +55,18 @@ bool MembershipLog::on_commit(uint64_t commit, MemberId self) {
   while (!pending_.empty() && pending_.begin()->first <= commit) {
     const bool was_member = contains(committed_, self);
     committed_ = std::move(pending_.begin()->second);
+    history_[pending_.begin()->first] = committed_;
     pending_.erase(pending_.begin());
     if (was_member && !contains(committed_, self)) removed_self_ = true;
     changed = true;
   }
   return changed;
+}
+
+const Membership& MembershipLog::at(uint64_t index) const {
+  if (auto p = pending_.upper_bound(index); p != pending_.begin()) return std::prev(p)->second;
+  if (auto h = history_.upper_bound(index); h != history_.begin()) return std::prev(h)->second;
+  return base_;
 }
 
 }  // namespace etsecd::raft

@@ -14,7 +14,7 @@ namespace etsecd::raft {
 
 class MembershipLog {
  public:
-  explicit MembershipLog(Membership committed) : committed_(std::move(committed)) {}
+  explicit MembershipLog(Membership committed) : base_(committed), committed_(std::move(committed)) {}
 
   // Starts from the snapshot's membership (or `bootstrap` when the snapshot has none) and applies every
   // stored kConfChange entry in order: those at or below the hard state's commit index take effect,
@@ -28,6 +28,9 @@ class MembershipLog {
   const std::map<uint64_t, Membership>& pending() const { return pending_; }
   bool has_pending() const { return !pending_.empty(); }
   bool removed_self() const { return removed_self_; }
+  // The configuration the log prefix up to `index` defines: the starting one, then every recorded
+  // change (committed or pending) at or below `index`.
+  const Membership& at(uint64_t index) const;
 
   // Records the entries just appended to the log, after discarding pending changes at or after the
   // first one's index (they were truncated). A change that apply_conf_change refuses changes nothing,
@@ -40,6 +43,8 @@ class MembershipLog {
  private:
   void record(const Entry& entry);
 
+  Membership base_;                         // where this log starts: bootstrap or snapshot membership
+  std::map<uint64_t, Membership> history_;  // committed changes by entry index (conf changes are rare)
   Membership committed_;
   std::map<uint64_t, Membership> pending_;
   bool removed_self_ = false;

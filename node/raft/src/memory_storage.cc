@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "etsecd/raft/storage.h"
@@ -70,6 +71,12 @@ Status MemoryStorage::compact(uint64_t index, const Membership& membership) {
   snapshot_.term = t;
   snapshot_.membership = membership;
   return Status::Ok();
+}
+
+void MemoryStorage::install_snapshot(const SnapshotMeta& meta) {
+  entries_.clear();
+  snapshot_ = meta;
+  hard_state_.commit = std::max(hard_state_.commit, meta.index);
 }
 
 }  // namespace etsecd::raft

@@ -63,6 +63,9 @@ const char* to_string(MessageType type) {
 namespace {
 constexpr unsigned kFetchRetryTicks = 3;
 constexpr uint64_t kMaxCommittedBytesPerReady = 64ull << 20;
+// A snapshot request unanswered for this many election timeouts is asked again (the repair stream
+// or its report was lost, e.g. with a crashed host).
+constexpr unsigned kSnapshotRetryElectionTimeouts = 10;
 }  // namespace
 
 struct Node::Impl {
@@ -141,6 +144,7 @@ struct Node::Impl {
   std::vector<ProposalId> dropped;
   std::vector<CorruptShare> corrupt_reports;
   std::vector<ShareRepair> share_repairs;
+  std::vector<SnapshotRequest> snapshot_requests;
   bool membership_changed = false;  // committed configuration changed since the last Ready
   HardState prev_hs;
   SoftState prev_ss;
@@ -354,6 +358,11 @@ struct Node::Impl {
           return;
         }
       }
+    }
+    for (auto& [id, pr] : prs) {
+      if (pr.state != Progress::State::kSnapshot) continue;
+      if (++pr.snapshot_elapsed >= kSnapshotRetryElectionTimeouts * cfg.election_tick)
+        request_snapshot(id, pr);
     }
     if (heartbeat_elapsed >= cfg.heartbeat_tick) {
       heartbeat_elapsed = 0;
@@ -580,6 +589,8 @@ struct Node::Impl {
 
   void handle_heartbeat(const Message& m) {
     log.commit_to(m.commit);
+    // Shares of compacted entries live in the host's KV store now; the log no longer tracks them.
+    own_corrupt.erase(own_corrupt.begin(), own_corrupt.lower_bound(CorruptShare{log.first_index(), 0, 0}));
     Message resp;
     resp.type = MessageType::kHeartbeatResp;
     resp.to = m.from;
@@ -622,6 +633,7 @@ struct Node::Impl {
     resp.type = MessageType::kShareFetchResp;
     resp.to = m.from;
     resp.term = term;
+    resp.index = log.first_index();
     const uint64_t lo = std::max(m.index, log.first_index());
     const uint64_t hi = std::min(m.fetch_last, log.last_index());
     uint64_t bytes = 0;
@@ -701,7 +713,8 @@ struct Node::Impl {
 
   void handle_append_resp(MemberId from, Progress& pr, const Message& m) {
     if (m.reject) {
-      if (m.index <= pr.match) return;  // stale
+      if (m.index <= pr.match) return;                     // stale
+      if (pr.state == Progress::State::kSnapshot) return;  // only the repair stream can help it now
       // What the member lacks (and so, by log matching, every later entry), for the drop rule:
       //  - our entry at m.index (it rejected it);
       //  - everything after reject_hint when that is its last index;
@@ -727,14 +740,19 @@ struct Node::Impl {
     // so an index alone could acknowledge an entry that is gone.
     if (!log.match_term(m.index, m.log_term)) return;
     pr.free_inflight_through(m.index);
-    if (m.index > pr.match && m.index <= log.last_index()) {
+    // An acknowledgement of the known match still ends probing (e.g. after report_snapshot).
+    const bool ends_probe = m.index == pr.match && pr.state == Progress::State::kProbe;
+    if ((m.index > pr.match || ends_probe) && m.index <= log.last_index()) {
       pr.match = m.index;
       if (pr.lacks_from <= pr.match) pr.lacks_from = kNoIndex;
-      if (pr.state == Progress::State::kProbe) {
+      if (pr.state == Progress::State::kProbe ||
+          (pr.state == Progress::State::kSnapshot && pr.match + 1 >= log.first_index())) {
+        // (A member waiting for a snapshot that caught up otherwise, e.g. a status probe answered,
+        // needs it no more.)
         pr.state = Progress::State::kReplicate;
         pr.next = pr.match + 1;
         pr.inflight.clear();
-      } else {
+      } else if (pr.state == Progress::State::kReplicate) {
         pr.next = std::max(pr.next, pr.match + 1);
       }
       pr.probe_sent = false;
@@ -842,22 +860,38 @@ struct Node::Impl {
   // was sent.
   bool send_append(MemberId to) {
     Progress& pr = prs[to];
+    if (pr.state == Progress::State::kSnapshot) return false;
     if (pr.state == Progress::State::kProbe && pr.probe_sent) return false;
     if (pr.state == Progress::State::kReplicate && pr.inflight.size() >= cfg.max_inflight_messages)
       return false;
     const uint64_t limit = recovering ? resolved_upto : log.last_index();
-    auto prev_term = log.term(pr.next - 1);
-    if (!prev_term) return false;  // compacted: the snapshot/repair path (issue 4) takes over
     const Member* mem = member(to);
     if (!mem) return false;
+    auto prev_term = log.term(pr.next - 1);
+    if (!prev_term) {
+      if (prev_term.error().code == "raft.compacted") request_snapshot(to, pr);
+      return false;
+    }
     std::vector<Entry> entries;
     uint64_t bytes = 0;
     for (uint64_t i = pr.next; i <= limit && bytes < cfg.max_bytes_per_message; ++i) {
       auto e = log.entry(i);
-      if (!e) break;
+      if (!e) {
+        if (entries.empty() && e.error().code == "raft.compacted") {
+          request_snapshot(to, pr);
+          return false;
+        }
+        break;
+      }
       if (!e->shares.empty()) {
         auto shares = shares_for(*e, mem->x);
         if (!shares) {
+          if (entries.empty() && i <= log.committed() && !shares_obtainable(i, to)) {
+            // Too few members still store this committed entry to rebuild the member's share
+            // (they compacted it): only the repair stream from the KV stores can supply it.
+            request_snapshot(to, pr);
+            return false;
+          }
           request_fetch(i, limit);
           if (entries.empty() && pr.status_probed != i) {
             // The member may hold this entry already (its acknowledgement was lost): ask before
@@ -890,6 +924,49 @@ struct Node::Impl {
     msg.entries = std::move(entries);
     send(std::move(msg));
     return true;
+  }
+
+  // Whether k shares of entry i (other than member `to`'s own) may still be gathered: from the leader
+  // and every member not known to have compacted it (one that lacks it yet may still receive it).
+  bool shares_obtainable(uint64_t i, MemberId to) const {
+    unsigned sources = 1;
+    for (const auto& [id, pr] : prs)
+      if (id != cfg.id && id != to && pr.log_start <= i) ++sources;
+    return sources >= quorum.threshold;
+  }
+
+  // The member needs entries this leader compacted: ask the host for a repair stream.
+  void request_snapshot(MemberId to, Progress& pr) {
+    const Member* mem = member(to);
+    if (!mem) return;
+    pr.state = Progress::State::kSnapshot;
+    pr.snapshot_elapsed = 0;
+    pr.probe_sent = false;
+    pr.inflight.clear();
+    snapshot_requests.push_back(SnapshotRequest{to, mem->x});
+    ++stats.snapshot_requests;
+  }
+
+  void report_snapshot(MemberId to, uint64_t index, bool ok) {
+    if (role != Role::kLeader) return;
+    auto it = prs.find(to);
+    if (it == prs.end() || it->second.state != Progress::State::kSnapshot) return;
+    if (ok && index > log.last_index()) return;  // not a snapshot of this leader's log
+    Progress& pr = it->second;
+    ++stats.snapshots_reported;
+    pr.state = Progress::State::kProbe;
+    pr.inflight.clear();
+    if (!ok) {
+      pr.probe_sent = true;  // the next heartbeat interval probes (and asks for a new stream)
+      return;
+    }
+    pr.match = std::max(pr.match, index);
+    pr.next = pr.match + 1;
+    pr.probe_sent = false;
+    if (pr.lacks_from <= pr.match) pr.lacks_from = kNoIndex;
+    if (maybe_commit()) bcast_append();
+    trim_cache();
+    send_append(to);
   }
 
   // Shares of `e` for the member at x: its own copy, a cached copy, or repair_at from any k cached
@@ -961,6 +1038,7 @@ struct Node::Impl {
 
   void handle_share_fetch_resp(MemberId from, const Message& m) {
     const Member* mem = member(from);
+    if (auto pit = prs.find(from); pit != prs.end()) pit->second.log_start = m.index;
     note_reported_corruption(from, m.share_items);
     for (const ShareItem& item : m.share_items) {
       if (!item.corrupt_values.empty() || !log.match_term(item.index, item.term)) continue;
@@ -1110,7 +1188,7 @@ struct Node::Impl {
     for (auto& [id, pr] : prs) {
       pr.match = std::min(pr.match, i - 1);
       pr.next = std::min(pr.next, i);
-      if (id != cfg.id) {
+      if (id != cfg.id && pr.state != Progress::State::kSnapshot) {  // a repair stream stays wanted
         pr.state = Progress::State::kProbe;
         pr.probe_sent = false;
         pr.inflight.clear();
@@ -1264,6 +1342,45 @@ struct Node::Impl {
     return Status::Ok();
   }
 
+  Status check_restore(const SnapshotMeta& meta) const {
+    if (meta.index > log.committed() && !log.match_term(meta.index, meta.term)) return Status::Ok();
+    return make_error("raft.snapshot_stale", "this member already holds the log up to index " +
+                                                 std::to_string(meta.index) +
+                                                 "; the snapshot would only lose entries");
+  }
+
+  Status restore(const SnapshotMeta& meta) {
+    if (meta.index <= log.committed()) {
+      return make_error("raft.snapshot_stale", "snapshot at index " + std::to_string(meta.index) +
+                                                   " is not beyond the commit index " +
+                                                   std::to_string(log.committed()));
+    }
+    if (storage.snapshot_meta() != meta || storage.last_index() != meta.index) {
+      return make_error("raft.snapshot_not_installed",
+                        "storage does not start at this snapshot (install_snapshot it first)");
+    }
+    auto q = validate_membership(meta.membership);
+    if (!q) return q.error();
+    if (role != Role::kFollower) become_follower(term, lead);
+    log.restore(meta.index);
+    confs = MembershipLog(meta.membership);
+    confs.on_commit(meta.index, cfg.id);
+    quorum = *q;
+    if (const Member* me = member(cfg.id)) self_x = me->x;
+    self_voter = is_voter(cfg.id) && !confs.removed_self();
+    applying = meta.index;
+    membership_changed = true;
+    // The log these proposals were in is gone; later ones may still arrive from the leader.
+    for (auto it = proposals.begin(); it != proposals.end() && it->first <= meta.index;) {
+      dropped.push_back(ProposalId{it->second, it->first});
+      it = proposals.erase(it);
+    }
+    own_corrupt.clear();
+    share_repairs.clear();
+    ++stats.snapshots_restored;
+    return Status::Ok();
+  }
+
   // ================= client API =================
   Result<ProposalId> propose(Bytes metadata, const std::vector<Bytes>& values) {
     if (role != Role::kLeader) {
@@ -1359,7 +1476,8 @@ struct Node::Impl {
   bool has_ready() const {
     return soft_state() != prev_ss || hard_state() != prev_hs || !log.unstable_entries().empty() ||
            !msgs.empty() || log.committed() > applying || !read_states.empty() || !dropped.empty() ||
-           !corrupt_reports.empty() || !share_repairs.empty() || membership_changed;
+           !corrupt_reports.empty() || !share_repairs.empty() || membership_changed ||
+           !snapshot_requests.empty();
   }
 
   Ready ready() {
@@ -1393,6 +1511,8 @@ struct Node::Impl {
       membership_changed = false;
     }
     rd.share_repairs = std::move(share_repairs);
+    rd.snapshot_requests = std::move(snapshot_requests);
+    snapshot_requests.clear();
     rd.messages = std::move(msgs);
     rd.read_states = std::move(read_states);
     rd.dropped_proposals = std::move(dropped);
@@ -1493,6 +1613,17 @@ const NodeStats& Node::stats() const { return impl_->stats; }
 const Membership& Node::membership() const { return impl_->confs.latest(); }
 const Membership& Node::committed_membership() const { return impl_->confs.committed(); }
 bool Node::removed_self() const { return impl_->confs.removed_self(); }
+Status Node::check_restore(const SnapshotMeta& meta) const { return impl_->check_restore(meta); }
+Membership Node::membership_at(uint64_t index) const { return impl_->confs.at(index); }
+void Node::report_snapshot(MemberId to, uint64_t index, bool ok) {
+  impl_->report_snapshot(to, index, ok);
+  impl_->end_of_event();
+}
+Status Node::restore(const SnapshotMeta& meta) {
+  Status s = impl_->restore(meta);
+  impl_->end_of_event();
+  return s;
+}
 
 Result<ProposalId> Node::propose_conf_change(ConfChange change) {
   auto r = impl_->propose_conf_change(std::move(change));

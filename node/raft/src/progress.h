@@ -9,7 +9,9 @@
 namespace etsecd::raft {
 
 struct Progress {
-  enum class State : uint8_t { kProbe, kReplicate };
+  // kSnapshot: the leader no longer has entries the member lacks; appends pause (heartbeats go on)
+  // until the host's share-repair stream ends (Node::report_snapshot).
+  enum class State : uint8_t { kProbe, kReplicate, kSnapshot };
 
   uint64_t match = 0;  // highest index known to be durable on the member and equal to ours
   uint64_t next = 1;   // next index to send
@@ -21,6 +23,10 @@ struct Progress {
   uint64_t status_probed = 0;     // entry asked about this heartbeat interval (see send_append)
   bool recent_active = false;     // heard from since the last CheckQuorum round
   std::deque<uint64_t> inflight;  // last index of each append in flight (replicate state)
+  unsigned snapshot_elapsed = 0;  // kSnapshot: ticks since the request; asked again after a long wait
+  // The member's first stored index, from its share-fetch answers (0 = not known): it can no longer
+  // supply shares of earlier entries.
+  uint64_t log_start = 0;
 
   void free_inflight_through(uint64_t index) {
     while (!inflight.empty() && inflight.front() <= index) inflight.pop_front();

@@ -9,7 +9,7 @@ namespace etsecd::raft {
 RaftLog::RaftLog(const Storage& storage)
     : storage_(storage),
       unstable_offset_(storage.last_index() + 1),
-      committed_(storage.hard_state().commit) {}
+      committed_(std::max(storage.hard_state().commit, storage.snapshot_meta().index)) {}
 
 uint64_t RaftLog::first_index() const { return storage_.first_index(); }
 
@@ -23,8 +23,8 @@ Result<uint64_t> RaftLog::term(uint64_t i) const {
     if (i - unstable_offset_ < unstable_.size()) return unstable_[i - unstable_offset_].term;
     return make_error("raft.unavailable", "entry " + std::to_string(i) + " is beyond the log");
   }
-  if (i == 0) return uint64_t{0};
-  return storage_.term(i);
+  if (i == 0 && storage_.snapshot_meta().index == 0) return uint64_t{0};
+  return storage_.term(i);  // raft.compacted before the snapshot (index 0 included, once compacted)
 }
 
 uint64_t RaftLog::term_or_zero(uint64_t i) const {
@@ -106,6 +106,12 @@ void RaftLog::stable_to(uint64_t index, uint64_t t) {
   const uint64_t n = index - unstable_offset_ + 1;
   unstable_.erase(unstable_.begin(), unstable_.begin() + static_cast<long>(n));
   unstable_offset_ = index + 1;
+}
+
+void RaftLog::restore(uint64_t index) {
+  unstable_.clear();
+  unstable_offset_ = index + 1;
+  committed_ = index;
 }
 
 void RaftLog::commit_to(uint64_t index) {

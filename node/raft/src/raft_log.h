@@ -45,6 +45,9 @@ class RaftLog {
   uint64_t committed() const { return committed_; }
   void commit_to(uint64_t index);  // monotone; never past last_index()
   void set_committed(uint64_t index) { committed_ = index; }
+  // The storage now starts after a snapshot at `index` (share repair): forget every unstable entry;
+  // commit = index.
+  void restore(uint64_t index);
 
  private:
   const Storage& storage_;

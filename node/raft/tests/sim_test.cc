@@ -25,7 +25,7 @@ uint64_t env_u64(const char* name, uint64_t fallback) {
 
 TEST_CASE(
     "simulator: every invariant holds under loss, reordering, partitions, crashes, leader kills, membership "
-    "changes and leadership transfers") {
+    "changes, leadership transfers, log compaction and share-repair snapshots") {
   using etsecd::raft::sim::run_schedule;
   using etsecd::raft::sim::SimConfig;
   using etsecd::raft::sim::SimCounters;
@@ -75,5 +75,11 @@ TEST_CASE(
     CHECK(total.promotions_refused_not_ready > 0);
     CHECK(total.changes_refused_holders > 0);
     CHECK(total.transfers_completed > 0);
+    // Logs are compacted, and members that need compacted entries are repaired by snapshot, also when
+    // the stream is interrupted or its report arrives after a leader change.
+    CHECK(total.compactions > 0);
+    CHECK(total.snapshots_installed > 0);
+    CHECK(total.snapshots_interrupted > 0);
+    CHECK(total.snapshot_reports_ignored > 0);
   }
 }

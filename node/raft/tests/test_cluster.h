@@ -65,6 +65,7 @@ class TestCluster {
       for (ProposalId& p : rd.dropped_proposals) dropped[id].push_back(p);
       for (CorruptShare& c : rd.corrupt_shares) corrupt[id].push_back(c);
       if (rd.membership) memberships[id].push_back(*rd.membership);
+      for (SnapshotRequest& r : rd.snapshot_requests) snapshot_requests[id].push_back(r);
       n.advance(rd);
     }
   }
@@ -128,6 +129,7 @@ class TestCluster {
   std::map<MemberId, std::vector<ProposalId>> dropped;
   std::map<MemberId, std::vector<CorruptShare>> corrupt;
   std::map<MemberId, std::vector<Membership>> memberships;  // Ready::membership, in order
+  std::map<MemberId, std::vector<SnapshotRequest>> snapshot_requests;
 
  private:
   TestRandom rng_;

@@ -10,8 +10,14 @@
 //     send rd.messages;                                        // only after persisting
 //     apply rd.committed_entries; answer rd.read_states; fail rd.dropped_proposals;
 //     if (rd.membership) update the peer list; stop (and wipe) once node.removed_self();
+//     start a share-repair stream for each rd.snapshot_requests (report_snapshot when it ends);
 //     node.advance(rd);
 //   }
+//
+// Log compaction: once the KV store made applied index i durable, the host calls
+// storage.compact(i, node.membership_at(i)). A member being repaired: the host checks
+// check_restore(meta), installs the stream's snapshot (storage.install_snapshot(meta), same durability
+// as an append) and then calls restore(meta).
 //
 // Every member stores only its own Shamir share of each value: propose() splits values for every
 // member's share index, the leader keeps its own share, and each message to member i carries only
@@ -95,6 +101,16 @@ struct ShareRepair {
   Bytes share;
 };
 
+// The leader no longer has the log entries member `to` (share index x) lacks: the host streams it its
+// shares of every record at the leader's applied index A (share repair, docs/protocol.md 9.6) and
+// then calls Node::report_snapshot(to, A, ok). Asked once; again only after a failure report or when
+// nothing was reported for 10 election timeouts.
+struct SnapshotRequest {
+  MemberId to = kNoMember;
+  uint8_t x = 0;
+  friend bool operator==(const SnapshotRequest&, const SnapshotRequest&) = default;
+};
+
 struct Ready {
   std::optional<SoftState> soft_state;
   std::optional<HardState> hard_state;
@@ -109,6 +125,7 @@ struct Ready {
   // of this or an earlier Ready): persist it, update the peer list, and stop this member once it is
   // no longer in it (Node::removed_self()).
   std::optional<Membership> membership;
+  std::vector<SnapshotRequest> snapshot_requests;  // leader: members to repair by a share stream
 };
 
 struct NodeStatus {
@@ -138,7 +155,10 @@ struct NodeStats {
   uint64_t share_fetches_sent = 0;
   uint64_t cache_evictions = 0;
   uint64_t corrupt_shares_detected = 0;
-  uint64_t rejected_messages = 0;  // malformed or foreign shares
+  uint64_t rejected_messages = 0;   // malformed or foreign shares
+  uint64_t snapshot_requests = 0;   // leader: repair streams asked for
+  uint64_t snapshots_reported = 0;  // leader: report_snapshot calls accepted (ok or not)
+  uint64_t snapshots_restored = 0;  // member: restore() calls accepted
 };
 
 class Node {
@@ -183,6 +203,31 @@ class Node {
   // True once a committed conf change removed this member: it no longer votes or campaigns; the host
   // should stop it and wipe its shares.
   bool removed_self() const;
+
+  // ---- log compaction and share-repair snapshots (docs/protocol.md 9.6) ----
+  // The configuration the log prefix up to `index` defines (every conf change at or below it applied):
+  // what the host passes to Storage::compact(index, ...). Meant for snapshot index <= index <= commit;
+  // below the snapshot index it is the snapshot's membership.
+  Membership membership_at(uint64_t index) const;
+  // Leader: the repair stream asked for by a SnapshotRequest ended. ok: member `to` now holds every
+  // entry up to `index` (its log starts after a snapshot at `index`), so replication resumes after it;
+  // !ok: it is asked for again later. Ignored unless this member leads and still waits for a snapshot
+  // for `to` (a report from an earlier term, or for a member removed since, changes nothing), and when
+  // `index` is beyond this leader's log.
+  void report_snapshot(MemberId to, uint64_t index, bool ok);
+  // Member being repaired, after its host made its storage start at `meta` (install_snapshot): the log
+  // starts after meta.index, commit = applied = meta.index, the membership is meta.membership (no
+  // pending change); term and vote are unchanged. Own proposals at or below meta.index are reported in
+  // Ready::dropped_proposals (their entries are gone here; whether they committed is unknown to this
+  // member). Errors: raft.snapshot_stale (meta.index <= commit: nothing to gain, and the log could
+  // lose committed entries), raft.snapshot_not_installed (storage does not start at meta),
+  // raft.invalid_membership.
+  Status restore(const SnapshotMeta& meta);
+  // Call before wiping the storage for a snapshot (the stream may have taken a while): Ok, or
+  // raft.snapshot_stale when meta.index <= commit or the log already holds entry (meta.index,
+  // meta.term). Then the member caught up meanwhile: its entries after meta.index may be acknowledged
+  // copies a commit counted on, so they must not be wiped; report_snapshot(.., false) instead.
+  Status check_restore(const SnapshotMeta& meta) const;
 
   bool has_ready() const;
   Ready ready();

@@ -55,8 +55,13 @@ class MemoryStorage final : public Storage {
   Status append(const std::vector<Entry>& entries);
   // Replaces one share of a stored entry (integrity repair). Errors: raft.unavailable, raft.term_mismatch.
   Status replace_share(uint64_t index, uint64_t term, uint32_t value, const Bytes& share);
-  // Discards entries up to and including `index` (which must be stored); records its term.
+  // Discards entries up to and including `index` (which must be stored); records its term and the
+  // configuration at it (Node::membership_at(index)). An index at or below the snapshot: nothing to do.
   Status compact(uint64_t index, const Membership& membership);
+  // A share-repair snapshot replaces the whole log: every entry is dropped, the log starts after
+  // meta.index, and the hard state's commit becomes at least meta.index (one atomic write in a durable
+  // implementation). Then Node::restore(meta).
+  void install_snapshot(const SnapshotMeta& meta);
 
   // Read-only view of every stored entry, for inspection in tests and the simulator.
   const std::vector<Entry>& stored_entries() const { return entries_; }

@@ -66,6 +66,7 @@ struct SnapshotMeta {
   uint64_t index = 0;
   uint64_t term = 0;
   Membership membership;
+  friend bool operator==(const SnapshotMeta&, const SnapshotMeta&) = default;
 };
 
 enum class MessageType : uint8_t {
@@ -79,7 +80,8 @@ enum class MessageType : uint8_t {
   kHeartbeat,   // context: read-index context, if any
   kHeartbeatResp,
   kShareFetch,      // leader asks a holder for its shares of entries index..fetch_last
-  kShareFetchResp,  // share_items: the holder's own shares, each tagged with (index, term)
+  kShareFetchResp,  // share_items: the holder's own shares, each tagged with (index, term);
+                    // index: the holder's first stored index (it compacted everything before it)
   kShareRepair,     // leader sends a member a rebuilt share to replace one it reported corrupt
   kTimeoutNow,      // leadership transfer: the leader tells an up-to-date voter to campaign at once
 };
