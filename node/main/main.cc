@@ -101,6 +101,7 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   }
   o.insecure_peer = cfg.insecure_peer;
   o.heartbeat_interval = std::chrono::milliseconds(cfg.heartbeat_interval_ms);
+  o.snapshot_count = cfg.snapshot_count;
   o.election_timeout = std::chrono::milliseconds(cfg.election_timeout_ms);
   o.share_cache_bytes = cfg.inflight_share_cache_bytes;
   o.limits.max_request_bytes = cfg.max_request_bytes;

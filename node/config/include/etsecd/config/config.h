@@ -29,7 +29,7 @@ struct TlsFiles {
 };
 
 inline constexpr std::uint64_t kDefaultMaxRequestBytes = 1572864;  // 1.5 MiB, etcd's default
-inline constexpr std::uint64_t kDefaultSnapshotCount = 100000;     // etcd 3.4's default
+inline constexpr std::uint64_t kDefaultSnapshotCount = 10000;      // etcd 3.5's default
 inline constexpr std::uint32_t kDefaultHeartbeatMs = 100;
 inline constexpr std::uint32_t kDefaultElectionMs = 1000;
 inline constexpr std::uint64_t kDefaultInflightShareCacheBytes = 64ull << 20;
