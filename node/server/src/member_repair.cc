@@ -83,7 +83,7 @@ void MemberImpl::start_repair(const raft::SnapshotRequest& request) {
   session.cancel = std::make_shared<std::atomic<bool>>(false);
   session.done = std::make_shared<std::atomic<bool>>(false);
   session.floor = applied;
-  logger().info("starting share repair", {{"member", request.to},
+  logger().info("starting share repair", {{"target", request.to},
                                           {"x", uint64_t{request.x}},
                                           {"holders", uint64_t(plan.holders.size())},
                                           {"from_index", applied}});
@@ -122,7 +122,7 @@ void MemberImpl::run_repair(uint64_t to, repair::SessionPlan plan, std::shared_p
   uint64_t index = 0;
   if (result) {
     index = result->point.applied_index;
-    logger().info("share repair finished", {{"member", to},
+    logger().info("share repair finished", {{"target", to},
                                             {"index", index},
                                             {"chunks", result->chunks},
                                             {"records", result->rebuild.records},
@@ -137,10 +137,18 @@ void MemberImpl::run_repair(uint64_t to, repair::SessionPlan plan, std::shared_p
     if (metrics_.observe) metrics_.observe("repair_session", seconds);
   } else {
     logger().warn("share repair failed",
-                  {{"member", to}, {"error", result.error().code}, {"detail", result.error().message}});
+                  {{"target", to}, {"error", result.error().code}, {"detail", result.error().message}});
     if (metrics_.count) metrics_.count("repair_sessions_failed", 1);
   }
   const bool ok = result.ok();
+  if (!ok) {
+    // The core asks again right after a failure: pace retries to one per election timeout so an
+    // unreachable member costs a log line a second, not a stream of attempts.
+    const auto retry_at = std::chrono::steady_clock::now() + options_.election_timeout;
+    while (std::chrono::steady_clock::now() < retry_at && !cancel->load() && !stopping_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   run_on_loop([this, to, index, ok] { node_->report_snapshot(to, index, ok); }, nullptr);
   done->store(true);
   post(event::Run{[] {}});  // wake the loop to reap this thread
