@@ -158,3 +158,42 @@ def test_wiped_learner_is_repaired_and_a_kill_mid_repair_resumes(tmp_path):
             assert read_one(c, c.members[4], key) == data[key], key
     finally:
         c.stop()
+
+
+def test_grow_3_to_5_and_shrink_to_4_with_compaction(tmp_path):
+    """Learners that join after the log was compacted get their shares by repair; the cluster grows to
+    five voters and shrinks to four under a write stream without losing an acknowledged write. (Seven
+    is out of reach here: the commit quorum fixed from the initial three, W=3, is below 7's minimum 4.)"""
+    c = Cluster(tmp_path, members=5, threshold=2)
+    first = c.members[:3]
+    start_all(c, first)
+    writer = Writer(c, "grow", limit=100000)
+    try:
+        bulk_put(c, "before", 300, endpoints=[m.client_url for m in first])
+        writer.start()
+        grown = list(first)
+        for m in c.members[3:]:
+            new_id = add_learner(c, m)
+            grown.append(m)
+            m.start(initial_cluster=c.initial_cluster(grown), state="existing", extra=SNAPSHOT_COUNT)
+            promote_when_ready(c, new_id, m)
+            assert "share repair installed" in m.log_text(), f"{m.name} caught up without a repair"
+        c.wait_ready(grown, timeout=60)
+        _, members = member_ids(c)
+        assert len(members) == 5 and not any(x.get("isLearner") for x in members)
+        m5 = c.members[4]
+        by_name, _ = member_ids(c)
+        c.etcdctl("member", "remove", f"{by_name[m5.name]['ID']:x}")
+        m5.proc.wait(timeout=30)
+        assert m5.proc.returncode == 0, m5.log_text()[-2000:]
+        _, members = member_ids(c)
+        assert sorted(x["name"] for x in members) == ["m1", "m2", "m3", "m4"]
+        time.sleep(1)
+    finally:
+        writer.stop.set()
+        writer.join(timeout=60)
+    try:
+        assert len(writer.acked) > 20, f"only {len(writer.acked)} acknowledged ({writer.failed} failed)"
+        check_all_acked(c, writer.acked)
+    finally:
+        c.stop()
