@@ -9,11 +9,28 @@ import signal
 import threading
 import time
 
+import pytest
+
 from harness import Cluster
 from test_faults import Writer, check_all_acked
 from test_membership import add_learner, member_ids, promote_when_ready
 
 SNAPSHOT_COUNT = ("--snapshot-count=100",)
+_clusters = []
+
+
+@pytest.fixture(autouse=True)
+def stop_clusters():
+    """Whatever a test leaves running (an assertion failed half way) is stopped here."""
+    yield
+    while _clusters:
+        _clusters.pop().stop(signal.SIGKILL)
+
+
+def new_cluster(tmp_path, **kw):
+    c = Cluster(tmp_path, **kw)
+    _clusters.append(c)
+    return c
 
 
 def events(m, kind):
@@ -71,7 +88,7 @@ def read_one(c, m, key):
 
 
 def test_member_behind_the_compacted_log_is_repaired(tmp_path):
-    c = Cluster(tmp_path, members=5, threshold=2)
+    c = new_cluster(tmp_path, members=5, threshold=2)
     start_all(c)
     writer = Writer(c, "stream", limit=100000)
     try:
@@ -111,7 +128,7 @@ def test_wiped_learner_is_repaired_and_a_kill_mid_repair_resumes(tmp_path):
     """Remove a member, wipe it, add it back as a learner (new share index): it gets its shares through
     a repair stream (the leader's log is compacted). Killed with SIGKILL after its first chunk, it
     restarts and the repair completes; promoted, it serves reads with its own share."""
-    c = Cluster(tmp_path, members=5, threshold=2)
+    c = new_cluster(tmp_path, members=5, threshold=2)
     start_all(c)
     # Enough data for several chunks (4 MiB each): 2000 x 10 KiB.
     data = bulk_put(c, "big", 2000, value_bytes=10 * 1024)
@@ -164,7 +181,7 @@ def test_grow_3_to_5_and_shrink_to_4_with_compaction(tmp_path):
     """Learners that join after the log was compacted get their shares by repair; the cluster grows to
     five voters and shrinks to four under a write stream without losing an acknowledged write. (Seven
     is out of reach here: the commit quorum fixed from the initial three, W=3, is below 7's minimum 4.)"""
-    c = Cluster(tmp_path, members=5, threshold=2)
+    c = new_cluster(tmp_path, members=5, threshold=2)
     first = c.members[:3]
     start_all(c, first)
     writer = Writer(c, "grow", limit=100000)
