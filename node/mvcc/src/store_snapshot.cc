@@ -19,28 +19,19 @@ Result<Store::ExportChunk> Store::export_chunk(int64_t at, const std::optional<R
   std::shared_lock lock(mu_);
   if (meta_.install.active) return make_error(kRepairing);
   if (at > meta_.current_revision) return make_error(kFutureRevision);
+  // The records' metadata from the index first (cheap), then their shares in small batches (one
+  // batched backend read each), stopping once the chunk holds max_bytes: so a chunk never exceeds the
+  // byte bound by more than one record, and no more than one batch is read beyond it.
+  constexpr size_t kReadBatch = 16;
   ExportChunk chunk;
-  uint64_t bytes = 0;
   bool more = false;
-  Status status;
   auto visit = [&](const std::string& key, const IndexEntry& e) {
-    if (chunk.records.size() >= std::max<size_t>(1, max_records) ||
-        (!chunk.records.empty() && bytes >= max_bytes)) {
+    if (chunk.records.size() >= std::max<size_t>(1, max_records)) {
       more = true;
       return false;
     }
-    RecordKey record_key{key, e.rev};
-    Record record{e.tombstone, e.create_revision, e.version, e.lease, {}};
-    if (!e.tombstone) {
-      auto share = share_of(record_key);
-      if (!share) {
-        status = share.error();
-        return false;
-      }
-      record.share = std::move(share.value());
-    }
-    bytes += record_key.key.size() + record.share.size() + 32;
-    chunk.records.emplace_back(std::move(record_key), std::move(record));
+    chunk.records.emplace_back(RecordKey{key, e.rev},
+                               Record{e.tombstone, e.create_revision, e.version, e.lease, {}});
     return true;
   };
   if (after) {
@@ -48,7 +39,34 @@ Result<Store::ExportChunk> Store::export_chunk(int64_t at, const std::optional<R
   } else {
     index_->for_each_entry(at, visit);
   }
-  if (!status) return status.error();
+  uint64_t bytes = 0;
+  size_t end = chunk.records.size();
+  std::vector<size_t> positions;
+  std::vector<RecordKey> keys;
+  for (size_t i = 0; i < end;) {
+    positions.clear();
+    keys.clear();
+    size_t batch_end = i;
+    for (; batch_end < end && positions.size() < kReadBatch; ++batch_end) {
+      if (chunk.records[batch_end].second.tombstone) continue;
+      positions.push_back(batch_end);
+      keys.push_back(chunk.records[batch_end].first);
+    }
+    auto shares = backend_->read_shares(keys);
+    if (!shares) return shares.error();
+    for (size_t p = 0; p < positions.size(); ++p)
+      chunk.records[positions[p]].second.share = std::move((*shares)[p]);
+    for (size_t r = i; r < batch_end; ++r) {
+      bytes += chunk.records[r].first.key.size() + chunk.records[r].second.share.size() + 32;
+      if (bytes >= max_bytes && r + 1 < end) {
+        end = r + 1;
+        more = true;
+        break;
+      }
+    }
+    i = batch_end;
+  }
+  chunk.records.resize(end);
   chunk.done = !more;
   return chunk;
 }
@@ -57,18 +75,18 @@ Result<std::vector<std::optional<std::string>>> Store::shares_of(std::span<const
   if (broken_.load()) return broken_error();
   std::shared_lock lock(mu_);
   if (meta_.install.active) return make_error(kRepairing);
-  std::vector<std::optional<std::string>> out;
-  out.reserve(keys.size());
-  for (const RecordKey& key : keys) {
-    const IndexEntry* e = index_->record(key.key, key.rev);
-    if (e == nullptr || e->tombstone) {
-      out.emplace_back();
-      continue;
-    }
-    auto share = share_of(key);
-    if (!share) return share.error();
-    out.emplace_back(std::move(share.value()));
+  std::vector<std::optional<std::string>> out(keys.size());
+  std::vector<size_t> held;
+  std::vector<RecordKey> held_keys;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const IndexEntry* e = index_->record(keys[i].key, keys[i].rev);
+    if (e == nullptr || e->tombstone) continue;
+    held.push_back(i);
+    held_keys.push_back(keys[i]);
   }
+  auto shares = backend_->read_shares(held_keys);
+  if (!shares) return shares.error();
+  for (size_t i = 0; i < held.size(); ++i) out[held[i]] = std::move((*shares)[i]);
   return out;
 }
 

@@ -957,7 +957,11 @@ struct Node::Impl {
     pr.state = Progress::State::kProbe;
     pr.inflight.clear();
     if (!ok) {
-      pr.probe_sent = true;  // the next heartbeat interval probes (and asks for a new stream)
+      // The next heartbeat interval probes at our snapshot index, the earliest entry whose term we
+      // know: the member may have caught up meanwhile (check_restore refused the stream); if it
+      // still lacks it, the rejection asks for a new stream.
+      pr.next = std::max(pr.next, log.first_index());
+      pr.probe_sent = true;
       return;
     }
     pr.match = std::max(pr.match, index);
@@ -1361,7 +1365,7 @@ struct Node::Impl {
     }
     auto q = validate_membership(meta.membership);
     if (!q) return q.error();
-    if (role != Role::kFollower) become_follower(term, lead);
+    if (role != Role::kFollower) become_follower(term, role == Role::kLeader ? kNoMember : lead);
     log.restore(meta.index);
     confs = MembershipLog(meta.membership);
     confs.on_commit(meta.index, cfg.id);

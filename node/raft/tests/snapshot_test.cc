@@ -237,3 +237,41 @@ TEST_CASE("when followers compacted entries a lagging member needs, the leader a
   write(c, 1, 1);
   CHECK(c.node(3).status().commit == c.node(1).status().commit);
 }
+
+TEST_CASE("a restored former leader reports its own proposals below the snapshot as dropped") {
+  TestCluster c(3, 2, 2);
+  c.elect(1);
+  write(c, 1, 1);
+  // Member 1 proposes, but is cut off before anyone sees it; 2 and 3 elect 2 and move on.
+  auto lost = c.node(1).propose(bytes_of("put lost"), {bytes_of("value-lost-0123456789")});
+  REQUIRE(lost.ok());
+  c.process(1);
+  c.drop_messages();
+  auto without_1 = [](const Message& m) { return m.to != 1 && m.from != 1; };
+  for (int t = 0; t < 10; ++t) {
+    c.node(2).tick();
+    c.node(3).tick();
+    c.process_all();
+    c.drop_messages();
+  }
+  c.node(2).campaign();
+  c.deliver(without_1);
+  REQUIRE(c.node(2).status().role == Role::kLeader);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(
+        c.node(2).propose(bytes_of("put " + std::to_string(i)), {bytes_of("value-after-0123456789")}).ok());
+  c.deliver(without_1);
+  const uint64_t a = c.node(2).status().applied;
+  REQUIRE(a > lost->index);
+  compact(c, 2, a);
+  compact(c, 3, a);
+
+  const SnapshotMeta meta{a, *c.storage(2).term(a), c.node(2).membership_at(a)};
+  REQUIRE(c.node(1).check_restore(meta).ok());  // its entry at lost->index is not the committed one
+  c.storage(1).install_snapshot(meta);
+  REQUIRE(c.node(1).restore(meta).ok());
+  CHECK(c.node(1).status().role == Role::kFollower);
+  c.process(1);
+  REQUIRE(c.dropped[1].size() == 1);
+  CHECK(c.dropped[1][0] == *lost);
+}

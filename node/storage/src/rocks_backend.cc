@@ -228,6 +228,28 @@ Result<std::string> RocksBackend::read_share(const mvcc::RecordKey& key) {
   return std::move(record.value().share);
 }
 
+Result<std::vector<std::string>> RocksBackend::read_shares(const std::vector<mvcc::RecordKey>& keys) {
+  std::vector<std::string> encoded;
+  encoded.reserve(keys.size());
+  for (const auto& k : keys) encoded.push_back(encode_record_key(k));
+  std::vector<rocksdb::Slice> slices(encoded.begin(), encoded.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->kv(), slices.size(), slices.data(), values.data(),
+                      statuses.data());
+  std::vector<std::string> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound())
+      return mvcc::make_error(mvcc::kCorrupt, "indexed record missing from RocksDB");
+    if (!statuses[i].ok()) return rocks_error("reading records", statuses[i]);
+    auto record = decode_record(values[i].ToStringView());
+    if (!record) return record.error();
+    out.push_back(std::move(record.value().share));
+  }
+  return out;
+}
+
 Status RocksBackend::commit(const mvcc::WriteSet& writes) {
   rocksdb::WriteBatch batch;
   for (const auto& key : writes.deletes) {

@@ -74,6 +74,18 @@ class Backend {
   virtual Status scan(const std::function<Status(const RecordKey&, const Record&)>& visit) = 0;
   // The share of one record; an error if it is missing (the index said it exists).
   virtual Result<std::string> read_share(const RecordKey& key) = 0;
+  // The shares of many records at once (share repair reads a chunk at a time); same errors. Backends
+  // with a batched lookup override it.
+  virtual Result<std::vector<std::string>> read_shares(const std::vector<RecordKey>& keys) {
+    std::vector<std::string> out;
+    out.reserve(keys.size());
+    for (const RecordKey& k : keys) {
+      auto share = read_share(k);
+      if (!share) return share.error();
+      out.push_back(std::move(share.value()));
+    }
+    return out;
+  }
   virtual Status commit(const WriteSet& writes) = 0;
   // Makes every committed batch durable (for backends that commit without fsync).
   virtual Status sync() = 0;

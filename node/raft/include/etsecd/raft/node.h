@@ -226,7 +226,8 @@ class Node {
   // Call before wiping the storage for a snapshot (the stream may have taken a while): Ok, or
   // raft.snapshot_stale when meta.index <= commit or the log already holds entry (meta.index,
   // meta.term). Then the member caught up meanwhile: its entries after meta.index may be acknowledged
-  // copies a commit counted on, so they must not be wiped; report_snapshot(.., false) instead.
+  // copies a commit counted on, so they must not be wiped. It holds every entry up to meta.index, so
+  // report_snapshot(to, meta.index, true) is right (false works too: the leader probes again).
   Status check_restore(const SnapshotMeta& meta) const;
 
   bool has_ready() const;

@@ -3,7 +3,10 @@
 // it and then calls Node::advance. Durability contract for any implementation (RocksDB later):
 //   - Ready::hard_state and Ready::entries are written in ONE atomic batch and fsynced before any
 //     message of that Ready is sent, and before advance() (a member's acknowledgement is a promise
-//     that its share is on disk; the commit rule counts those promises).
+//     that its share is on disk; the commit rule counts those promises). One exception: a hard state
+//     whose only change is the commit index may be written without fsync (as etcd does): the commit
+//     index is re-learned from the leader, and the core copes with applied > stored commit after a
+//     crash. Term, vote, entries and share repairs are always fsynced.
 //   - Appending entries whose first index is i first removes every stored entry with index >= i.
 //   - Ready::share_repairs overwrite one stored share in place (same durability).
 //   - Reads reflect every completed write.

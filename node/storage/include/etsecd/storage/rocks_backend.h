@@ -31,6 +31,7 @@ class RocksBackend final : public mvcc::Backend {
   Result<mvcc::BackendMeta> load_meta() override;
   Status scan(const std::function<Status(const mvcc::RecordKey&, const mvcc::Record&)>& visit) override;
   Result<std::string> read_share(const mvcc::RecordKey& key) override;
+  Result<std::vector<std::string>> read_shares(const std::vector<mvcc::RecordKey>& keys) override;
   Status commit(const mvcc::WriteSet& writes) override;
   Status sync() override;  // fsyncs the WAL
 
