@@ -93,7 +93,7 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   }
   o.fingerprint = config::cluster_fingerprint(cfg);
   o.threshold = cfg.threshold;
-  o.commit_quorum = cfg.commit_quorum;
+  o.commit_quorum = cfg.commit_quorum_explicit ? cfg.commit_quorum : 0;  // 0: default per voter count
   o.listen_peer_address = cfg.listen_peer_urls.front().host_port();
   if (cfg.peer_tls.enabled()) {
     o.peer_tls =
@@ -101,6 +101,7 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   }
   o.insecure_peer = cfg.insecure_peer;
   o.heartbeat_interval = std::chrono::milliseconds(cfg.heartbeat_interval_ms);
+  o.snapshot_count = cfg.snapshot_count;
   o.election_timeout = std::chrono::milliseconds(cfg.election_timeout_ms);
   o.share_cache_bytes = cfg.inflight_share_cache_bytes;
   o.limits.max_request_bytes = cfg.max_request_bytes;

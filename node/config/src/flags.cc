@@ -36,7 +36,7 @@ constexpr std::array kFlags{
   FlagSpec{"share-index", K::kString, "X", "", "This member's share index (1..255). Optional for a new cluster (it must then equal the member's position in --initial-cluster)."},
   FlagSpec{"listen-metrics-urls", K::kString, "URLS", "", "Comma-separated http URLs serving /metrics, /health and /readyz. Empty: none."},
   FlagSpec{"max-request-bytes", K::kString, "BYTES", "1572864", "Largest client request accepted (etcd's default, 1.5 MiB)."},
-  FlagSpec{"snapshot-count", K::kString, "N", "100000", "Applied entries between snapshots of the Raft log."},
+  FlagSpec{"snapshot-count", K::kString, "N", "10000", "Committed entries between compactions of the Raft log."},
   FlagSpec{"heartbeat-interval", K::kString, "MS", "100", "Leader heartbeat interval in milliseconds."},
   FlagSpec{"election-timeout", K::kString, "MS", "1000", "Election timeout in milliseconds; at least 5 heartbeat intervals."},
   FlagSpec{"inflight-share-cache-bytes", K::kString, "BYTES", "67108864", "Memory the leader may use to keep other members' shares of entries not yet on every member."},

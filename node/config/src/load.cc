@@ -195,6 +195,7 @@ Result<Config> build_config(const FlagValues& v, std::vector<std::string>& warni
   auto w = number(v, "commit-quorum", quorum::default_commit_quorum(c.voters(), c.threshold), 0, kU32);
   if (!w) return w.error();
   c.commit_quorum = static_cast<std::uint32_t>(*w);
+  c.commit_quorum_explicit = find(v, "commit-quorum") != nullptr;
   if (Status s = quorum::check_commit_quorum(c.voters(), c.threshold, c.commit_quorum); !s) return s.error();
 
   auto max_req =

@@ -22,7 +22,7 @@ TEST_CASE("a valid invocation gives the settings and defaults") {
   CHECK(c.initial_cluster_state == ClusterState::kNew);
   CHECK(c.initial_cluster_token == "etsecd-cluster");
   CHECK(c.max_request_bytes == 1572864);
-  CHECK(c.snapshot_count == 100000);
+  CHECK(c.snapshot_count == 10000);
   CHECK(c.heartbeat_interval_ms == 100);
   CHECK(c.election_timeout_ms == 1000);
   CHECK(c.inflight_share_cache_bytes == 64ull << 20);

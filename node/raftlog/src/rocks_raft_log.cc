@@ -4,7 +4,9 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <optional>
 
@@ -40,7 +42,9 @@ std::span<const uint8_t> bytes_of(const rocksdb::Slice& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-std::string encode_snapshot(const raft::SnapshotMeta& meta) {
+}  // namespace
+
+std::string encode_snapshot_meta(const raft::SnapshotMeta& meta) {
   // The membership codec is versioned; index and term go in front as fixed 8-byte fields.
   std::string out;
   put_be64(out, meta.index);
@@ -48,7 +52,7 @@ std::string encode_snapshot(const raft::SnapshotMeta& meta) {
   return out + wire::encode_membership(meta.membership);
 }
 
-Result<raft::SnapshotMeta> decode_snapshot(const std::string& s) {
+Result<raft::SnapshotMeta> decode_snapshot_meta(const std::string& s) {
   if (s.size() < 16) return make_error("raftlog.corrupt", "snapshot metadata is truncated");
   raft::SnapshotMeta meta;
   meta.index = get_be64(s.data());
@@ -58,8 +62,6 @@ Result<raft::SnapshotMeta> decode_snapshot(const std::string& s) {
   meta.membership = std::move(*m);
   return meta;
 }
-
-}  // namespace
 
 bool need_sync(const std::optional<raft::HardState>& hard_state, const std::vector<raft::Entry>& entries,
                const std::vector<raft::ShareRepair>& repairs, const raft::HardState& stored) {
@@ -142,7 +144,7 @@ struct RocksRaftLog::Impl {
     }
     st = db->Get(rocksdb::ReadOptions(), kSnapshotKey, &v);
     if (st.ok()) {
-      auto snap = decode_snapshot(v);
+      auto snap = decode_snapshot_meta(v);
       if (!snap) return snap.error();
       snapshot = std::move(*snap);
       written = true;
@@ -330,7 +332,7 @@ Status RocksRaftLog::compact(uint64_t index, const raft::Membership& membership)
   raft::SnapshotMeta next{index, impl_->terms[index - snap.index - 1], membership};
   rocksdb::WriteBatch batch;
   batch.DeleteRange(entry_key(snap.index + 1), entry_key(index + 1));
-  batch.Put(kSnapshotKey, encode_snapshot(next));
+  batch.Put(kSnapshotKey, encode_snapshot_meta(next));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto st = impl_->db->Write(wo, &batch);
@@ -338,6 +340,32 @@ Status RocksRaftLog::compact(uint64_t index, const raft::Membership& membership)
   impl_->terms.erase(impl_->terms.begin(), impl_->terms.begin() + static_cast<long>(index - snap.index));
   impl_->cache_drop_through(index);
   snap = std::move(next);
+  impl_->written = true;
+  return Status::Ok();
+}
+
+Status RocksRaftLog::install_snapshot(const raft::SnapshotMeta& meta) {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->snapshot.index == meta.index && impl_->snapshot.term == meta.term) {
+    return Status::Ok();  // already installed; entries appended since then stay
+  }
+  raft::HardState hs = impl_->hard_state;
+  hs.commit = std::max(hs.commit, meta.index);
+  rocksdb::WriteBatch batch;
+  // Every entry goes, including any after meta.index: they were written before the repair and the
+  // core's log restarts at the snapshot (the leader resends what follows).
+  batch.DeleteRange(entry_key(0), entry_key(std::numeric_limits<uint64_t>::max()));
+  batch.Put(kSnapshotKey, encode_snapshot_meta(meta));
+  batch.Put(kHardStateKey, wire::encode_hard_state(hs));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto st = impl_->db->Write(wo, &batch);
+  if (!st.ok()) return make_error("raftlog.write", "installing a snapshot: " + st.ToString());
+  impl_->terms.clear();
+  impl_->recent.clear();
+  impl_->recent_bytes = 0;
+  impl_->snapshot = meta;
+  impl_->hard_state = hs;
   impl_->written = true;
   return Status::Ok();
 }

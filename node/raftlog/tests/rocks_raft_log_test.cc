@@ -112,6 +112,41 @@ TEST_CASE("compaction keeps the snapshot term and membership across reopen") {
   CHECK(es->size() == 4);
 }
 
+TEST_CASE("installing a repair snapshot drops every entry, keeps term and vote, and survives reopen") {
+  TempDir d;
+  raft::Membership m{{{1, 1, true, {}}, {2, 2, true, {}}, {4, 4, false, {}}}, 2, 0, 3};
+  raft::SnapshotMeta meta{500, 3, m};
+  {
+    auto log = open(d);
+    std::vector<raft::Entry> es;
+    for (uint64_t i = 1; i <= 20; ++i) es.push_back(entry(i, 1));
+    REQUIRE(log->persist(raft::HardState{3, 2, 15}, es, {}).ok());
+    REQUIRE(log->install_snapshot(meta).ok());
+    CHECK(log->first_index() == 501);
+    CHECK(log->last_index() == 500);
+    CHECK(*log->term(500) == 3);
+    CHECK(log->entries(20, 21, 1 << 20).error().code == "raft.compacted");
+    CHECK(log->hard_state().commit == 500);
+    // The log continues right after the snapshot; an append before it is refused.
+    REQUIRE(log->persist(std::nullopt, {entry(501, 3)}, {}).ok());
+    CHECK(log->persist(std::nullopt, {entry(500, 3)}, {}).error().code == "raftlog.compacted");
+    // A retried install (a repeated repair finish) changes nothing: entries appended since then stay.
+    REQUIRE(log->install_snapshot(meta).ok());
+    CHECK(log->last_index() == 501);
+    REQUIRE(log->persist(std::nullopt, {entry(501, 3, 7)}, {}).ok());
+  }
+  auto log = open(d);
+  CHECK(log->first_index() == 501);
+  CHECK(log->last_index() == 501);
+  CHECK(log->snapshot_meta().membership == m);
+  CHECK(log->hard_state().term == 3);
+  CHECK(log->hard_state().vote == 2);
+  CHECK(log->hard_state().commit == 500);
+  auto es = log->entries(501, 502, 1 << 20);
+  REQUIRE(es.ok());
+  CHECK(es->front().shares[0] == raft::Bytes(10, 7));
+}
+
 TEST_CASE("reads without a reopen (served from recent entries) match reads after one") {
   TempDir d;
   std::vector<raft::Entry> expect;

@@ -10,10 +10,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -23,6 +25,8 @@
 #include "etsecd/raft/conf_change.h"
 #include "etsecd/raft/node.h"
 #include "etsecd/raftlog/rocks_raft_log.h"
+#include "etsecd/repair/receiver.h"
+#include "etsecd/repair/session.h"
 #include "etsecd/server/member.h"
 #include "etsecd/shamir/random.h"
 #include "forward_batch_server.h"
@@ -78,6 +82,10 @@ struct ConfChange {
   std::shared_ptr<WriteWaiter> waiter;
   std::shared_ptr<std::promise<raft::ConfChange>> proposed;  // the change as proposed (id and x filled)
 };
+// Work that must run on the loop thread (it touches the core), posted by a repair thread.
+struct Run {
+  std::function<void()> fn;
+};
 struct Transfer {
   raft::MemberId to = raft::kNoMember;
   std::shared_ptr<std::promise<Status>> done;
@@ -85,7 +93,15 @@ struct Transfer {
 }  // namespace event
 
 using Event = std::variant<event::RaftIn, event::Propose, event::ReadIndex, event::Ack, event::ConfChange,
-                           event::Transfer>;
+                           event::Transfer, event::Run>;
+
+// A share-repair stream this leader runs for one member (member_repair.cc).
+struct RepairSession {
+  std::thread thread;
+  std::shared_ptr<std::atomic<bool>> cancel;
+  std::shared_ptr<std::atomic<bool>> done;
+  uint64_t floor = 0;  // the log is never compacted above this: the stream's A is at least it
+};
 
 // The core's state as other threads may see it.
 struct Published {
@@ -177,6 +193,18 @@ class MemberImpl final : public Member {
   Result<std::string> serve_share_fetch(const std::string& body);
   Status wait_applied(uint64_t index, Deadline deadline);
 
+  // --- member_repair.cc
+  void maybe_compact();                                     // loop thread
+  void start_repair(const raft::SnapshotRequest& request);  // loop thread
+  void reap_repairs();                                      // loop thread
+  void cancel_repairs();                                    // loop thread, or after it ended
+  void run_repair(uint64_t to, repair::SessionPlan plan, std::shared_ptr<std::atomic<bool>> cancel,
+                  std::shared_ptr<std::atomic<bool>> done);                              // repair thread
+  Result<std::string> serve_repair(const std::string& method, const std::string& body);  // transport
+  repair::Receiver::Hooks repair_hooks();  // both run on the loop thread (see serve_repair)
+  // Runs `fn` on the loop thread and waits for it (false when the member stops first).
+  bool run_on_loop(std::function<void()> fn, const std::atomic<bool>* cancel);
+
   void post(Event ev);
   const log::Logger& logger() const { return *logger_; }
   std::vector<uint64_t> other_voters() const;
@@ -230,6 +258,12 @@ class MemberImpl final : public Member {
   std::mutex removed_mu_;
   std::function<void()> removed_handler_;
   std::atomic<bool> removed_{false};
+
+  std::map<uint64_t, RepairSession> repairs_;  // loop thread: by target member
+  uint64_t compact_checked_at_ = 0;            // loop thread: applied index of the last compaction check
+  std::unique_ptr<repair::Receiver> receiver_;
+  std::optional<raft::SnapshotMeta> installed_meta_;  // loop thread: between install_raft and published
+  std::atomic<uint64_t> repair_chunks_received_{0};   // this process's installs (progress logs)
 
   std::atomic<uint64_t> read_counter_{0};
   std::atomic<bool> stopping_{false};

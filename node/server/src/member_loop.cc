@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "etsecd/mvcc/entry_codec.h"
+#include "etsecd/mvcc/errors.h"
 #include "etsecd/server/errors.h"
 #include "etsecd/wire/raft_codec.h"
 #include "member_impl.h"
@@ -46,7 +47,10 @@ void MemberImpl::run_loop() {
       handle_ready(rd);
       node_->advance(rd);
     }
+    maybe_compact();
+    reap_repairs();
   }
+  cancel_repairs();
   fail_all(mvcc::make_error(kStopped));
 }
 
@@ -71,6 +75,8 @@ void MemberImpl::dispatch(Event& ev) {
     propose_conf_change(*c);
   } else if (auto* t = std::get_if<event::Transfer>(&ev)) {
     transfer_leadership(*t);
+  } else if (auto* run = std::get_if<event::Run>(&ev)) {
+    run->fn();
   }
 }
 
@@ -239,7 +245,9 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
     it->second->done.set_value(mvcc::make_error(kLeaderChanged));
     proposals_.erase(it);
   }
+  for (const auto& request : rd.snapshot_requests) start_repair(request);
   if (rd.soft_state && rd.soft_state->role != raft::Role::kLeader) {
+    cancel_repairs();  // a later leader repairs with its own stream
     // Lost leadership: nobody will confirm these reads or commit these deferred proposals here.
     for (auto& [ctx, w] : reads_) w->index.set_value(mvcc::make_error(kLeaderChanged));
     reads_.clear();
@@ -253,6 +261,18 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
 }
 
 void MemberImpl::apply(const std::vector<raft::Entry>& entries) {
+  if (store_->install_state().active) {
+    // A share repair is installing (or was interrupted by a restart): its snapshot replaces whatever
+    // these entries would have done, and Node::check_restore refuses one that would not cover them.
+    // The store refuses applies meanwhile; waiting proposals hear that the member is repairing.
+    for (const auto& e : entries) {
+      auto it = proposals_.find(raft::ProposalId{e.term, e.index});
+      if (it == proposals_.end()) continue;
+      it->second->done.set_value(mvcc::make_error(mvcc::kRepairing));
+      proposals_.erase(it);
+    }
+    return;
+  }
   // All entries of one Ready go to the store in one backend batch: one RocksDB write (WAL append, memtable
   // insert, write-thread handshake) per Ready instead of one per entry.
   std::vector<const raft::Entry*> todo;

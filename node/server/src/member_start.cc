@@ -161,6 +161,11 @@ Status MemberImpl::open_storage() {
   auto store = mvcc::Store::open(std::move(*backend));
   if (!store) return store.error();
   store_ = std::move(*store);
+  if (const auto install = store_->install_state(); install.active) {
+    logger().info("a share repair was interrupted; waiting for the leader to resume it",
+                  {{"index", install.target.applied_index}});
+  }
+  receiver_ = std::make_unique<repair::Receiver>(*store_, repair_hooks());
   return Status::Ok();
 }
 
@@ -237,6 +242,7 @@ Result<std::string> MemberImpl::on_peer_call(uint64_t from, const std::string& m
     return urls;
   }
   if (method == "member.removed") return serve_removed_notice(from, body);
+  if (method.rfind("repair.", 0) == 0) return serve_repair(method, body);
   if (method == kForwardBatchMethod || method.rfind("api.", 0) == 0) {
     ForwardHandler handler;
     {
@@ -367,7 +373,12 @@ void MemberImpl::stop() {
   inbox_cv_.notify_all();
   applied_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
+  cancel_repairs();  // the streams see it between chunks; the transport's shutdown fails their calls
   if (transport_) transport_->shutdown();
+  for (auto& [to, s] : repairs_) {
+    if (s.thread.joinable()) s.thread.join();
+  }
+  repairs_.clear();
 }
 
 }  // namespace etsecd::server

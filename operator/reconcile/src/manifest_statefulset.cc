@@ -26,7 +26,7 @@ json member_args(const ClusterNames& names, const Owner& owner, const ClusterSpe
   const std::string host = names.host_of("$(POD_NAME)");
   const std::string client = std::to_string(kClientPort);
   const std::string peer = std::to_string(kPeerPort);
-  return json::array({
+  json args = json::array({
       "--name=$(POD_NAME)",
       "--data-dir=" + std::string(kDataMountPath) + "/data",
       "--listen-client-urls=https://$(POD_IP):" + client,
@@ -44,9 +44,10 @@ json member_args(const ClusterNames& names, const Owner& owner, const ClusterSpe
       "--peer-key-file=" + member_tls_path("peer.key"),
       "--peer-trusted-ca-file=" + tls_path(kCaCertKey),
       "--threshold=" + std::to_string(spec.threshold),
-      "--commit-quorum=" + std::to_string(layout.commit_quorum),
       "--listen-metrics-urls=http://$(POD_IP):" + std::to_string(kMetricsPort),
   });
+  if (layout.commit_quorum > 0) args.push_back("--commit-quorum=" + std::to_string(layout.commit_quorum));
+  return args;
 }
 
 json label_selector_terms(const ClusterNames& names) {

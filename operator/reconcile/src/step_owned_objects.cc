@@ -71,8 +71,9 @@ void step_owned_objects(Pass& pass) {
   layout.statefulset_replicas = pass.statefulset_replicas;
   // The flag seeds the quorum of the initial members; later membership changes recompute W inside the
   // cluster, so the flag (and the pod template) does not change with replicas.
-  layout.commit_quorum =
-      pass.spec.commit_quorum.value_or(default_commit_quorum(pass.bootstrap_members, pass.spec.threshold));
+  // Only a W the user chose is passed on: without one, members use the default for their current voter
+  // count, which they recompute at every membership change (a fixed W would block growing the cluster).
+  layout.commit_quorum = pass.spec.commit_quorum.value_or(0);
   layout.image = pass.image;
   layout.version = pass.version;
   const json* sts = pass.observed.statefulset ? &*pass.observed.statefulset : nullptr;

@@ -29,7 +29,7 @@ struct TlsFiles {
 };
 
 inline constexpr std::uint64_t kDefaultMaxRequestBytes = 1572864;  // 1.5 MiB, etcd's default
-inline constexpr std::uint64_t kDefaultSnapshotCount = 100000;     // etcd 3.4's default
+inline constexpr std::uint64_t kDefaultSnapshotCount = 10000;      // etcd 3.5's default
 inline constexpr std::uint32_t kDefaultHeartbeatMs = 100;
 inline constexpr std::uint32_t kDefaultElectionMs = 1000;
 inline constexpr std::uint64_t kDefaultInflightShareCacheBytes = 64ull << 20;
@@ -54,6 +54,9 @@ struct Config {
 
   std::uint32_t threshold = 0;      // k
   std::uint32_t commit_quorum = 0;  // W (defaulted to ceil((n+k)/2) by validation)
+  // Whether --commit-quorum (or its variable) was given. Without it the cluster uses the default W for
+  // its current voter count, recomputed at every membership change; a given W stays fixed.
+  bool commit_quorum_explicit = false;
   // This member's share index x. For a new cluster it is the member's position in --initial-cluster;
   // for an existing cluster it comes from --share-index, or 0 meaning "take it from the data directory
   // or the membership record" (issue 4).

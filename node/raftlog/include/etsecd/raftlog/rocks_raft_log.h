@@ -20,6 +20,11 @@ namespace etsecd::raftlog {
 bool need_sync(const std::optional<raft::HardState>& hard_state, const std::vector<raft::Entry>& entries,
                const std::vector<raft::ShareRepair>& repairs, const raft::HardState& stored);
 
+// The snapshot meta as stored here and carried in a share repair's finish (index, term, membership).
+std::string encode_snapshot_meta(const raft::SnapshotMeta& meta);
+// Errors: raftlog.corrupt.
+Result<raft::SnapshotMeta> decode_snapshot_meta(const std::string& bytes);
+
 class RocksRaftLog final : public raft::Storage {
  public:
   // Opens or creates the log in `dir`. Errors: raftlog.open, raftlog.corrupt.
@@ -42,6 +47,12 @@ class RocksRaftLog final : public raft::Storage {
 
   // Discards entries through `index`, recording its term and the membership at that point.
   Status compact(uint64_t index, const raft::Membership& membership);
+
+  // Makes the log start right after `meta` (a share-repair snapshot): drops every entry, records the
+  // meta and raises the hard state's commit to meta.index, in one atomic, fsynced write. Idempotent: a
+  // repeated install of the same meta changes nothing (a repair finish may be retried after a crash).
+  // Errors: raftlog.write.
+  Status install_snapshot(const raft::SnapshotMeta& meta);
 
   // Whether the log has ever been written (a fresh member bootstraps from its flags).
   bool empty() const;

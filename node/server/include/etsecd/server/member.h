@@ -46,6 +46,8 @@ struct MemberOptions {
   std::chrono::milliseconds heartbeat_interval{100};
   std::chrono::milliseconds election_timeout{1000};
   uint64_t share_cache_bytes = 64 << 20;
+  // --snapshot-count: committed entries between raft log compactions (etcd's meaning).
+  uint64_t snapshot_count = 10000;
   mvcc::Limits limits;
   std::string version;
   std::vector<std::string> advertise_client_urls;

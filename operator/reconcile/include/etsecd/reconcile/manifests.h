@@ -20,7 +20,7 @@ struct Owner {
 struct MemberLayout {
   int bootstrap_members = 0;     // members named in --initial-cluster (fixed at creation)
   int statefulset_replicas = 0;  // pods the StatefulSet runs
-  int commit_quorum = 0;         // --commit-quorum
+  int commit_quorum = 0;         // --commit-quorum when spec.commitQuorum is set; 0: members' default
   std::string image;
   std::string version;
 };
