@@ -227,7 +227,7 @@ class MemberImpl final : public Member {
   std::unique_ptr<shamir::RandomSource> rng_;
   std::unique_ptr<raft::Node> node_;
   std::unique_ptr<transport::PeerTransport> transport_;
-  std::unique_ptr<ForwardBatcher> forward_batcher_;          // this member's requests to the leader
+  std::unique_ptr<ForwardBatcher> forward_batcher_;           // this member's requests to the leader
   std::unique_ptr<ForwardBatchServer> forward_batch_server_;  // followers' batches, when leader
 
   std::mutex inbox_mu_;
