@@ -186,11 +186,11 @@ def test_wiped_learner_is_repaired_and_a_kill_mid_repair_resumes(tmp_path):
         c.stop()
 
 
-def test_grow_3_to_5_and_shrink_to_4_with_compaction(tmp_path):
-    """Learners that join after the log was compacted get their shares by repair; the cluster grows to
-    five voters and shrinks to four under a write stream without losing an acknowledged write. (Seven
-    is out of reach here: the commit quorum fixed from the initial three, W=3, is below 7's minimum 4.)"""
-    c = new_cluster(tmp_path, members=5, threshold=2)
+def test_grow_3_to_5_to_7_and_shrink_to_5_with_compaction(tmp_path):
+    """Learners that join after the log was compacted get their shares by repair; the cluster grows
+    3 -> 5 -> 7 voters and shrinks 7 -> 5 under a write stream without losing an acknowledged write. W
+    follows the voter count (no --commit-quorum): 3 members W=3, 5 -> 4, 7 -> 5."""
+    c = new_cluster(tmp_path, members=7, threshold=2)
     first = c.members[:3]
     start_all(c, first)
     writer = Writer(c, "grow", limit=100000)
@@ -204,16 +204,19 @@ def test_grow_3_to_5_and_shrink_to_4_with_compaction(tmp_path):
             m.start(initial_cluster=c.initial_cluster(grown), state="existing", extra=SNAPSHOT_COUNT)
             promote_when_ready(c, new_id, m)
             assert "share repair installed" in m.log_text(), f"{m.name} caught up without a repair"
+            if len(grown) == 5:
+                _, members = member_ids(c)
+                assert len(members) == 5 and not any(x.get("isLearner") for x in members)
         c.wait_ready(grown, timeout=60)
         _, members = member_ids(c)
-        assert len(members) == 5 and not any(x.get("isLearner") for x in members)
-        m5 = c.members[4]
-        by_name, _ = member_ids(c)
-        c.etcdctl("member", "remove", f"{by_name[m5.name]['ID']:x}")
-        m5.proc.wait(timeout=30)
-        assert m5.proc.returncode == 0, m5.log_text()[-2000:]
+        assert len(members) == 7 and not any(x.get("isLearner") for x in members)
+        for m in (c.members[6], c.members[5]):
+            by_name, _ = member_ids(c)
+            c.etcdctl("member", "remove", f"{by_name[m.name]['ID']:x}")
+            m.proc.wait(timeout=30)
+            assert m.proc.returncode == 0, m.log_text()[-2000:]
         _, members = member_ids(c)
-        assert sorted(x["name"] for x in members) == ["m1", "m2", "m3", "m4"]
+        assert sorted(x["name"] for x in members) == ["m1", "m2", "m3", "m4", "m5"]
         time.sleep(1)
     finally:
         writer.stop.set()
