@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "etsecd/common/result.h"
 
 namespace etsecd::wire::detail {
 
@@ -77,5 +80,32 @@ class Reader {
   size_t pos_ = 0;
   bool failed_ = false;
 };
+
+// Helpers the message codecs share: a version byte first, then fields; anything short, long or of
+// another version is refused with a wire.* error naming the message.
+inline Error malformed(const char* what) {
+  return make_error("wire.truncated", std::string("malformed ") + what);
+}
+
+inline bool get_i64(Reader& r, int64_t& v) {
+  uint64_t u = 0;
+  if (!r.varint(u)) return false;
+  v = static_cast<int64_t>(u);
+  return true;
+}
+
+inline Result<bool> check_version(Reader& r, uint8_t version, const char* what) {
+  uint8_t v = 0;
+  if (!r.u8(v)) return malformed(what);
+  if (v != version) return make_error("wire.bad_version", std::string("unsupported ") + what + " version");
+  return true;
+}
+
+template <class T>
+Result<T> finish(Reader& r, T value, const char* what) {
+  if (r.failed()) return malformed(what);
+  if (!r.at_end()) return make_error("wire.trailing_bytes", std::string("unexpected bytes after ") + what);
+  return value;
+}
 
 }  // namespace etsecd::wire::detail

@@ -7,6 +7,8 @@
 namespace etsecd::wire {
 namespace {
 
+using detail::finish;
+using detail::malformed;
 using detail::Reader;
 using detail::Writer;
 
@@ -63,17 +65,6 @@ bool get_membership(Reader& r, raft::Membership& m) {
   return true;
 }
 
-Error truncated(const char* what) {
-  return make_error("wire.truncated", std::string("malformed or truncated ") + what);
-}
-
-template <class T>
-Result<T> finish(Reader& r, T value, const char* what) {
-  if (r.failed()) return truncated(what);
-  if (!r.at_end()) return make_error("wire.trailing_bytes", std::string("unexpected bytes after ") + what);
-  return value;
-}
-
 bool version_ok(Reader& r) {
   uint8_t v = 0;
   return r.u8(v) && v == kRaftCodecVersion;
@@ -115,11 +106,11 @@ std::string encode_message(const raft::Message& m) {
 
 Result<raft::Message> decode_message(std::span<const uint8_t> bytes) {
   Reader r(bytes);
-  if (!version_ok(r)) return r.failed() ? truncated("raft message") : bad_version("raft message");
+  if (!version_ok(r)) return r.failed() ? malformed("raft message") : bad_version("raft message");
   raft::Message m;
   uint8_t type = 0, reject = 0;
   uint64_t n = 0;
-  if (!r.u8(type)) return truncated("raft message");
+  if (!r.u8(type)) return malformed("raft message");
   if (type > static_cast<uint8_t>(raft::MessageType::kTimeoutNow)) {
     return make_error("wire.bad_type", "unknown raft message type " + std::to_string(type));
   }
@@ -127,31 +118,31 @@ Result<raft::Message> decode_message(std::span<const uint8_t> bytes) {
   if (!r.varint(m.from) || !r.varint(m.to) || !r.varint(m.term) || !r.varint(m.log_term) ||
       !r.varint(m.index) || !r.varint(m.commit) || !r.u8(reject) || reject > 1 || !r.varint(m.reject_hint) ||
       !r.varint(m.fetch_last) || !r.count(n)) {
-    return truncated("raft message");
+    return malformed("raft message");
   }
   m.reject = reject == 1;
   m.entries.resize(n);
   for (auto& e : m.entries) {
-    if (!get_entry(r, e)) return truncated("raft message entry");
+    if (!get_entry(r, e)) return malformed("raft message entry");
   }
-  if (!r.count(n)) return truncated("raft message");
+  if (!r.count(n)) return malformed("raft message");
   m.share_items.resize(n);
   for (auto& item : m.share_items) {
     uint64_t k = 0;
-    if (!r.varint(item.index) || !r.varint(item.term) || !r.count(k)) return truncated("share item");
+    if (!r.varint(item.index) || !r.varint(item.term) || !r.count(k)) return malformed("share item");
     item.shares.resize(k);
     for (auto& s : item.shares) {
-      if (!r.bytes(s)) return truncated("share item");
+      if (!r.bytes(s)) return malformed("share item");
     }
-    if (!r.count(k)) return truncated("share item");
+    if (!r.count(k)) return malformed("share item");
     item.corrupt_values.resize(k);
     for (auto& c : item.corrupt_values) {
       uint64_t v = 0;
-      if (!r.varint(v) || v > std::numeric_limits<uint32_t>::max()) return truncated("share item");
+      if (!r.varint(v) || v > std::numeric_limits<uint32_t>::max()) return malformed("share item");
       c = static_cast<uint32_t>(v);
     }
   }
-  if (!r.bytes(m.context)) return truncated("raft message");
+  if (!r.bytes(m.context)) return malformed("raft message");
   return finish(r, std::move(m), "raft message");
 }
 
@@ -164,9 +155,9 @@ std::string encode_entry(const raft::Entry& entry) {
 
 Result<raft::Entry> decode_entry(std::span<const uint8_t> bytes) {
   Reader r(bytes);
-  if (!version_ok(r)) return r.failed() ? truncated("log entry") : bad_version("log entry");
+  if (!version_ok(r)) return r.failed() ? malformed("log entry") : bad_version("log entry");
   raft::Entry e;
-  if (!get_entry(r, e)) return truncated("log entry");
+  if (!get_entry(r, e)) return malformed("log entry");
   return finish(r, std::move(e), "log entry");
 }
 
@@ -181,9 +172,9 @@ std::string encode_hard_state(const raft::HardState& s) {
 
 Result<raft::HardState> decode_hard_state(std::span<const uint8_t> bytes) {
   Reader r(bytes);
-  if (!version_ok(r)) return r.failed() ? truncated("hard state") : bad_version("hard state");
+  if (!version_ok(r)) return r.failed() ? malformed("hard state") : bad_version("hard state");
   raft::HardState s;
-  if (!r.varint(s.term) || !r.varint(s.vote) || !r.varint(s.commit)) return truncated("hard state");
+  if (!r.varint(s.term) || !r.varint(s.vote) || !r.varint(s.commit)) return malformed("hard state");
   return finish(r, s, "hard state");
 }
 
@@ -196,9 +187,9 @@ std::string encode_membership(const raft::Membership& membership) {
 
 Result<raft::Membership> decode_membership(std::span<const uint8_t> bytes) {
   Reader r(bytes);
-  if (!version_ok(r)) return r.failed() ? truncated("membership") : bad_version("membership");
+  if (!version_ok(r)) return r.failed() ? malformed("membership") : bad_version("membership");
   raft::Membership m;
-  if (!get_membership(r, m)) return truncated("membership");
+  if (!get_membership(r, m)) return malformed("membership");
   return finish(r, std::move(m), "membership");
 }
 

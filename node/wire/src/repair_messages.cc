@@ -5,21 +5,16 @@
 namespace etsecd::wire {
 namespace {
 
+using detail::check_version;
+using detail::finish;
+using detail::get_i64;
+using detail::malformed;
 using detail::Reader;
 using detail::Writer;
 
 constexpr uint8_t kVersion = 1;
 
-Error malformed(const char* what) { return make_error("wire.truncated", std::string("malformed ") + what); }
-
 void put_i64(Writer& w, int64_t v) { w.varint(static_cast<uint64_t>(v)); }
-bool get_i64(Reader& r, int64_t& v) {
-  uint64_t u = 0;
-  if (!r.varint(u)) return false;
-  v = static_cast<int64_t>(u);
-  return true;
-}
-
 void put_key(Writer& w, const mvcc::RecordKey& k) {
   w.bytes(k.key);
   put_i64(w, k.rev.main);
@@ -44,20 +39,6 @@ Writer start() {
   return w;
 }
 
-Result<bool> check_version(Reader& r, const char* what) {
-  uint8_t v = 0;
-  if (!r.u8(v)) return malformed(what);
-  if (v != kVersion) return make_error("wire.bad_version", std::string("unsupported ") + what + " version");
-  return true;
-}
-
-template <class T>
-Result<T> finish(Reader& r, T value, const char* what) {
-  if (r.failed()) return malformed(what);
-  if (!r.at_end()) return make_error("wire.trailing_bytes", std::string("unexpected bytes after ") + what);
-  return value;
-}
-
 }  // namespace
 
 std::string encode_repair_shares_request(const RepairSharesRequest& m) {
@@ -71,7 +52,7 @@ std::string encode_repair_shares_request(const RepairSharesRequest& m) {
 Result<RepairSharesRequest> decode_repair_shares_request(std::span<const uint8_t> bytes) {
   constexpr const char* what = "repair shares request";
   Reader r(bytes);
-  if (auto v = check_version(r, what); !v) return v.error();
+  if (auto v = check_version(r, kVersion, what); !v) return v.error();
   RepairSharesRequest m;
   uint64_t n = 0;
   if (!r.varint(m.min_applied) || !r.count(n)) return malformed(what);
@@ -95,7 +76,7 @@ std::string encode_repair_shares_response(const RepairSharesResponse& m) {
 Result<RepairSharesResponse> decode_repair_shares_response(std::span<const uint8_t> bytes) {
   constexpr const char* what = "repair shares response";
   Reader r(bytes);
-  if (auto v = check_version(r, what); !v) return v.error();
+  if (auto v = check_version(r, kVersion, what); !v) return v.error();
   RepairSharesResponse m;
   uint64_t n = 0;
   if (!r.count(n)) return malformed(what);
@@ -121,7 +102,7 @@ std::string encode_repair_begin_request(const RepairBeginRequest& m) {
 Result<RepairBeginRequest> decode_repair_begin_request(std::span<const uint8_t> bytes) {
   constexpr const char* what = "repair begin request";
   Reader r(bytes);
-  if (auto v = check_version(r, what); !v) return v.error();
+  if (auto v = check_version(r, kVersion, what); !v) return v.error();
   RepairBeginRequest m;
   if (!r.varint(m.source) || !get_point(r, m.point)) return malformed(what);
   return finish(r, std::move(m), what);
@@ -137,7 +118,7 @@ std::string encode_repair_begin_response(const RepairBeginResponse& m) {
 Result<RepairBeginResponse> decode_repair_begin_response(std::span<const uint8_t> bytes) {
   constexpr const char* what = "repair begin response";
   Reader r(bytes);
-  if (auto v = check_version(r, what); !v) return v.error();
+  if (auto v = check_version(r, kVersion, what); !v) return v.error();
   RepairBeginResponse m;
   uint8_t has = 0;
   if (!r.u8(has) || has > 1) return malformed(what);
@@ -166,7 +147,7 @@ std::string encode_repair_chunk_request(const RepairChunkRequest& m) {
 Result<RepairChunkRequest> decode_repair_chunk_request(std::span<const uint8_t> bytes) {
   constexpr const char* what = "repair chunk request";
   Reader r(bytes);
-  if (auto v = check_version(r, what); !v) return v.error();
+  if (auto v = check_version(r, kVersion, what); !v) return v.error();
   RepairChunkRequest m;
   uint64_t n = 0;
   if (!r.varint(m.source) || !r.count(n)) return malformed(what);
@@ -192,7 +173,7 @@ std::string encode_repair_finish_request(const RepairFinishRequest& m) {
 Result<RepairFinishRequest> decode_repair_finish_request(std::span<const uint8_t> bytes) {
   constexpr const char* what = "repair finish request";
   Reader r(bytes);
-  if (auto v = check_version(r, what); !v) return v.error();
+  if (auto v = check_version(r, kVersion, what); !v) return v.error();
   RepairFinishRequest m;
   if (!r.varint(m.source) || !r.bytes(m.raft_snapshot)) return malformed(what);
   return finish(r, std::move(m), what);

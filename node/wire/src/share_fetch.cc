@@ -5,33 +5,14 @@
 namespace etsecd::wire {
 namespace {
 
+using detail::check_version;
+using detail::finish;
+using detail::get_i64;
+using detail::malformed;
 using detail::Reader;
 using detail::Writer;
 
 constexpr uint8_t kVersion = 1;
-
-Error malformed(const char* what) { return make_error("wire.truncated", std::string("malformed ") + what); }
-
-bool get_i64(Reader& r, int64_t& v) {
-  uint64_t u = 0;
-  if (!r.varint(u)) return false;
-  v = static_cast<int64_t>(u);
-  return true;
-}
-
-template <class T>
-Result<T> finish(Reader& r, T value, const char* what) {
-  if (r.failed()) return malformed(what);
-  if (!r.at_end()) return make_error("wire.trailing_bytes", std::string("unexpected bytes after ") + what);
-  return value;
-}
-
-Result<bool> check_version(Reader& r, const char* what) {
-  uint8_t v = 0;
-  if (!r.u8(v)) return malformed(what);
-  if (v != kVersion) return make_error("wire.bad_version", std::string("unsupported ") + what + " version");
-  return true;
-}
 
 }  // namespace
 
@@ -51,7 +32,7 @@ std::string encode_share_fetch_request(const ShareFetchRequest& req) {
 
 Result<ShareFetchRequest> decode_share_fetch_request(std::span<const uint8_t> bytes) {
   Reader r(bytes);
-  if (auto v = check_version(r, "share fetch request"); !v) return v.error();
+  if (auto v = check_version(r, kVersion, "share fetch request"); !v) return v.error();
   ShareFetchRequest req;
   uint64_t n = 0;
   if (!r.varint(req.term) || !r.bytes(req.read_context) || !r.varint(req.min_applied) || !r.count(n)) {
@@ -80,7 +61,7 @@ std::string encode_share_fetch_response(const ShareFetchResponse& resp) {
 
 Result<ShareFetchResponse> decode_share_fetch_response(std::span<const uint8_t> bytes) {
   Reader r(bytes);
-  if (auto v = check_version(r, "share fetch response"); !v) return v.error();
+  if (auto v = check_version(r, kVersion, "share fetch response"); !v) return v.error();
   ShareFetchResponse resp;
   uint64_t n = 0;
   if (!r.varint(resp.term) || !r.varint(resp.leader) || !r.varint(resp.applied) || !r.count(n)) {
