@@ -156,6 +156,11 @@ Status Store::finish_install() {
   return Status::Ok();
 }
 
+bool Store::installing() const {
+  std::shared_lock lock(mu_);
+  return meta_.install.active;
+}
+
 InstallState Store::install_state() const {
   std::shared_lock lock(mu_);
   return meta_.install;

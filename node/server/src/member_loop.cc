@@ -261,7 +261,7 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
 }
 
 void MemberImpl::apply(const std::vector<raft::Entry>& entries) {
-  if (store_->install_state().active) {
+  if (store_->installing()) {
     // A share repair is installing (or was interrupted by a restart): its snapshot replaces whatever
     // these entries would have done, and Node::check_restore refuses one that would not cover them.
     // The store refuses applies meanwhile; waiting proposals hear that the member is repairing.

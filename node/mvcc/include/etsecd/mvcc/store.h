@@ -104,6 +104,7 @@ class Store {
   Status install_chunk(const std::vector<std::pair<RecordKey, Record>>& records);
   Status finish_install();
   InstallState install_state() const;
+  bool installing() const;  // install_state().active, without copying the state (apply path)
 
   // Makes everything applied so far durable and returns the applied index that is now on disk. Only
   // needed when the backend commits without fsync (storage::RocksOptions::sync = false, group commit):
