@@ -19,6 +19,7 @@
 #include "etsecd/server/member.h"
 #include "hardening.h"
 #include "inspect.h"
+#include "runtime_tuning.h"
 #include "version.h"
 
 namespace etsecd::node {
@@ -186,6 +187,7 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
 int main(int argc, char** argv) {
   using namespace etsecd;
   node::harden_process();
+  node::tune_runtime();
   // Block the stop signals in every thread; main() waits for them with sigwait.
   sigset_t set;
   sigemptyset(&set);

@@ -34,7 +34,7 @@ Result<std::string> ForwardBatcher::call(uint64_t leader, std::string method, st
       if (!p->taken) lane.queue.erase(std::find(lane.queue.begin(), lane.queue.end(), p));
       return mvcc::make_error(kTimeout);
     }
-    cv_.wait_until(lock, deadline);
+    p->cv.wait_until(lock, deadline);
   }
 }
 
@@ -73,7 +73,9 @@ void ForwardBatcher::send_batch(std::unique_lock<std::mutex>& lock, uint64_t lea
     }
   }
   --lane.in_flight;
-  cv_.notify_all();
+  for (const auto& p : batch) p->cv.notify_one();
+  // A slot is free again: the oldest queued caller sends what piled up meanwhile.
+  if (!lane.queue.empty()) lane.queue.front()->cv.notify_one();
 }
 
 }  // namespace etsecd::server

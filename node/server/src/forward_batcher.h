@@ -37,6 +37,9 @@ class ForwardBatcher {
     Deadline deadline;
     bool taken = false;
     std::optional<Result<std::string>> result;
+    // Each caller sleeps on its own condition: a finished batch wakes exactly its requests (and one
+    // queued caller to send the next batch), not every caller waiting on this member.
+    std::condition_variable cv;
   };
   struct Lane {
     std::deque<std::shared_ptr<Pending>> queue;
@@ -48,7 +51,6 @@ class ForwardBatcher {
   size_t max_in_flight_;
   size_t max_batch_;
   std::mutex mu_;
-  std::condition_variable cv_;
   std::map<uint64_t, Lane> lanes_;
 };
 
