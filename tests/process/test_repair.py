@@ -4,6 +4,7 @@ record through a repair stream (k holders' shares rebuilt at the new member's sh
 killed with SIGKILL in the middle of its repair comes back and finishes. Every acknowledged write reads
 back with its value."""
 import base64
+import json
 import shutil
 import signal
 import threading
@@ -80,6 +81,19 @@ def wait_for(what, predicate, timeout=120, member=None):
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def log_events(m, msg):
+    """Member m's JSON log lines whose message is msg."""
+    found = []
+    for line in m.log_text().splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("msg") == msg:
+            found.append(e)
+    return found
 
 
 def read_one(c, m, key):
@@ -168,6 +182,17 @@ def test_wiped_learner_is_repaired_and_a_kill_mid_repair_resumes(tmp_path):
         print(f"repair of a wiped learner ({mib:.1f} MiB of values, one kill -9): {elapsed:.1f} s")
         text = lost.log_text()
         assert "a share repair was interrupted" in text
+        assert "share repair resumes after the last installed record" in text
+        # The leader's retry continued the interrupted snapshot after the learner's cursor: the session
+        # that finished sent fewer records and chunks than a whole install (2000 x 10 KiB in chunks of
+        # 4 MiB: at least 2000 records in at least 5 chunks).
+        resumed = [e for m in c.members[:4] for e in log_events(m, "share repair finished")
+                   if e.get("resumed")]
+        assert resumed, "no repair session resumed the interrupted install"
+        assert any("share repair resumes the interrupted snapshot" in m.log_text() for m in c.members[:4])
+        last = resumed[-1]
+        print(f"resumed session after kill -9: {last['chunks']} chunks, {last['records']} records")
+        assert last["records"] < 2000 and last["chunks"] < 5, last
         promote_when_ready(c, new_id, lost)
         c.wait_ready(timeout=60)
         _, members = member_ids(c)
@@ -226,3 +251,4 @@ def test_grow_3_to_5_to_7_and_shrink_to_5_with_compaction(tmp_path):
         check_all_acked(c, writer.acked)
     finally:
         c.stop()
+

@@ -260,7 +260,9 @@ class MemberImpl final : public Member {
   std::atomic<bool> removed_{false};
 
   std::map<uint64_t, RepairSession> repairs_;  // loop thread: by target member
-  uint64_t compact_checked_at_ = 0;            // loop thread: applied index of the last compaction check
+  // loop thread: the snapshot of each target's last failed stream, which its retry resumes.
+  std::map<uint64_t, repair::ResumePoint> interrupted_repairs_;
+  uint64_t compact_checked_at_ = 0;  // loop thread: applied index of the last compaction check
   std::unique_ptr<repair::Receiver> receiver_;
   std::optional<raft::SnapshotMeta> installed_meta_;  // loop thread: between install_raft and published
   std::atomic<uint64_t> repair_chunks_received_{0};   // this process's installs (progress logs)
