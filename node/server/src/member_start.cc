@@ -369,6 +369,7 @@ Published MemberImpl::published() const {
 }
 
 void MemberImpl::stop() {
+  if (!stopping_.load()) hand_off_leadership();
   if (stopping_.exchange(true)) return;
   inbox_cv_.notify_all();
   applied_cv_.notify_all();
