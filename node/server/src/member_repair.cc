@@ -6,6 +6,7 @@
 // restarts the raft log and the core together).
 // Logs and metrics carry counts only: never a share or a value.
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -58,9 +59,17 @@ void MemberImpl::maybe_compact() {
   // An interrupted stream's retry resumes only while the log still has its snapshot's index (and the
   // entries after it, which the member replays once installed): keep them, within a bound, so a member
   // that never comes back does not stop compaction for good.
-  for (const auto& [to, p] : interrupted_repairs_) {
-    if (*durable - p.point.applied_index <= kInterruptedRepairHold)
-      index = std::min(index, p.point.applied_index);
+  const raft::Membership& members = node_->committed_membership();
+  for (auto it = interrupted_repairs_.begin(); it != interrupted_repairs_.end();) {
+    const bool member = std::any_of(members.members.begin(), members.members.end(),
+                                    [&](const raft::Member& m) { return m.id == it->first; });
+    if (!member) {  // removed since: nothing to resume
+      it = interrupted_repairs_.erase(it);
+      continue;
+    }
+    const uint64_t at = it->second.point.applied_index;
+    if (at >= *durable || *durable - at <= kInterruptedRepairHold) index = std::min(index, at);
+    ++it;
   }
   if (index <= log_->snapshot_meta().index) return;
   if (auto st = log_->compact(index, node_->membership_at(index)); !st) {
