@@ -31,6 +31,14 @@ std::optional<HolderShares> ask_holder(const CallFn& call, const Peer& holder, c
   return HolderShares{holder.x, std::move(resp->shares)};
 }
 
+// Empty when this store can export exactly the snapshot `p` still (see SessionPlan::resume), else why not.
+std::string why_not_resumable(const mvcc::SnapshotPoint& p, const mvcc::SnapshotPoint& now) {
+  if (now.applied_index < p.applied_index) return "this member has not applied the interrupted snapshot";
+  if (now.compact_revision != p.compact_revision) return "compacted since the interrupted snapshot";
+  if (now.current_revision < p.current_revision) return "the interrupted snapshot is ahead of this store";
+  return {};
+}
+
 }  // namespace
 
 Result<SessionStats> run_session(const mvcc::Store& store, const SessionPlan& plan, const CallFn& call,
@@ -40,12 +48,35 @@ Result<SessionStats> run_session(const mvcc::Store& store, const SessionPlan& pl
     return make_error("repair.no_holders", "share repair needs " + std::to_string(plan.threshold) +
                                                " holders and has " + std::to_string(plan.holders.size() + 1));
   }
-  stats.point = store.snapshot_point();
-  auto raft_meta = plan.raft_snapshot(stats.point);
-  if (!raft_meta) return raft_meta.error();
+  const mvcc::SnapshotPoint now = store.snapshot_point();
+  uint64_t source = plan.source;
+  bool at_resume_point = false;
+  stats.point = now;
+  Result<std::string> raft_meta = make_error("repair.no_point", "no snapshot point");
+  if (plan.resume) {
+    stats.restart_reason = why_not_resumable(plan.resume->point, now);
+    if (stats.restart_reason.empty()) {
+      raft_meta = plan.raft_snapshot(plan.resume->point);
+      if (raft_meta) {
+        stats.point = plan.resume->point;
+        source = plan.resume->source;
+        at_resume_point = true;
+      } else if (raft_meta.error().code == "repair.cancelled") {
+        return raft_meta.error();
+      } else {
+        stats.restart_reason =
+            "the raft log no longer has the interrupted snapshot's index (" + raft_meta.error().code + ")";
+      }
+    }
+  }
+  if (!at_resume_point) {
+    raft_meta = plan.raft_snapshot(stats.point);
+    if (!raft_meta) return raft_meta.error();
+  }
+  if (plan.fixed) plan.fixed(ResumePoint{source, stats.point}, stats.restart_reason);
 
   auto begun = call(plan.target.id, wire::kRepairBeginMethod,
-                    wire::encode_repair_begin_request(wire::RepairBeginRequest{plan.source, stats.point}));
+                    wire::encode_repair_begin_request(wire::RepairBeginRequest{source, stats.point}));
   if (!begun) return begun.error();
   auto where = wire::decode_repair_begin_response(bytes_of(*begun));
   if (!where) return where.error();
@@ -89,15 +120,14 @@ Result<SessionStats> run_session(const mvcc::Store& store, const SessionPlan& pl
     if (!rebuilt) return rebuilt.error();
 
     const std::string body =
-        wire::encode_repair_chunk_request(wire::RepairChunkRequest{plan.source, std::move(*rebuilt)});
+        wire::encode_repair_chunk_request(wire::RepairChunkRequest{source, std::move(*rebuilt)});
     if (auto ack = call(plan.target.id, wire::kRepairChunkMethod, body); !ack) return ack.error();
     ++stats.chunks;
     after = chunk->records.back().first;
     if (chunk->done) break;
   }
-  auto finished =
-      call(plan.target.id, wire::kRepairFinishMethod,
-           wire::encode_repair_finish_request(wire::RepairFinishRequest{plan.source, *raft_meta}));
+  auto finished = call(plan.target.id, wire::kRepairFinishMethod,
+                       wire::encode_repair_finish_request(wire::RepairFinishRequest{source, *raft_meta}));
   if (!finished) return finished.error();
   return stats;
 }

@@ -207,3 +207,111 @@ TEST_CASE("a cancelled session stops between chunks and leaves a resumable insta
   CHECK(w.target->install_state().started);
   CHECK_FALSE(w.published.has_value());
 }
+
+TEST_CASE("a retry resumes the interrupted snapshot while the leader can still export it") {
+  World w;
+  SessionOptions o;
+  o.max_records = 30;
+  int chunks_before_crash = 4;
+  w.fail = [&](uint64_t id, const std::string& method) {
+    return id == 6 && method == "repair.chunk" && chunks_before_crash-- <= 0;
+  };
+  std::optional<ResumePoint> fixed;
+  auto plan = w.plan();
+  plan.fixed = [&](const ResumePoint& p, const std::string&) { fixed = p; };
+  REQUIRE_FALSE(run_session(*w.stores[1], plan, w.call(), o).ok());
+  REQUIRE(fixed.has_value());
+  CHECK(fixed->source == 99);
+  CHECK(fixed->point == w.f.point);
+  w.fail = nullptr;
+
+  // The leader applied more since (its current point moved on) and the retry has a new source: it
+  // still continues the old snapshot after the target's cursor, at the old point.
+  for (auto& [id, store] : w.stores) REQUIRE(store->apply_noop(w.f.point.applied_index + 1).ok());
+  auto retry = w.plan({{2, 2}, {3, 3}, {4, 4}, {5, 5}}, 100);
+  retry.resume = fixed;
+  std::vector<uint64_t> begun_at;
+  retry.raft_snapshot = [&](const mvcc::SnapshotPoint& p) -> Result<std::string> {
+    begun_at.push_back(p.applied_index);
+    return "raft-meta@" + std::to_string(p.applied_index);
+  };
+  auto second = run_session(*w.stores[1], retry, w.call(), o);
+  REQUIRE_MESSAGE(second.ok(), (second.ok() ? "" : second.error().message));
+  CHECK(second->resumed);
+  CHECK(second->restart_reason.empty());
+  CHECK(begun_at == std::vector<uint64_t>{w.f.point.applied_index});
+  const size_t total_chunks = (w.f.by_x[6].size() + 29) / 30;
+  CHECK(second->chunks == total_chunks - 4);
+  CHECK(second->point == w.f.point);
+  CHECK(all_records(*w.target) == w.f.by_x[6]);
+  REQUIRE(w.published.has_value());
+  CHECK(*w.published == w.f.point);  // the old point, not a mix of the old and the new
+  CHECK(second->rebuild.checked_extra == second->rebuild.shares_computed);  // still k+1 per record
+}
+
+TEST_CASE("a retry starts over when the interrupted snapshot cannot be exported exactly any more") {
+  struct Case {
+    const char* name;
+    std::function<void(World&, SessionPlan&)> change;
+    const char* reason;
+  };
+  const std::vector<Case> cases = {
+      {"compacted since",
+       [](World& w, SessionPlan&) {
+         const mvcc::Operation compact{mvcc::CompactOp{w.f.point.current_revision - 50, false}};
+         for (auto& [id, store] : w.stores) {
+           REQUIRE(store->apply(w.f.point.applied_index + 1, compact, {}).ok());
+         }
+       },
+       "compacted"},
+      {"raft log compacted past the point",
+       [](World& w, SessionPlan& p) {
+         for (auto& [id, store] : w.stores) REQUIRE(store->apply_noop(w.f.point.applied_index + 1).ok());
+         const uint64_t old_index = w.f.point.applied_index;
+         p.raft_snapshot = [old_index](const mvcc::SnapshotPoint& point) -> Result<std::string> {
+           if (point.applied_index == old_index) return make_error("raft.compacted", "compacted");
+           return "raft-meta@" + std::to_string(point.applied_index);
+         };
+       },
+       "raft log"},
+      {"a point this leader has not applied",
+       [](World&, SessionPlan& p) { p.resume->point.applied_index += 1000; }, "not applied"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    World w;
+    SessionOptions o;
+    o.max_records = 30;
+    int chunks_before_crash = 2;
+    w.fail = [&](uint64_t id, const std::string& method) {
+      return id == 6 && method == "repair.chunk" && chunks_before_crash-- <= 0;
+    };
+    std::optional<ResumePoint> fixed;
+    auto plan = w.plan();
+    plan.fixed = [&](const ResumePoint& p, const std::string&) { fixed = p; };
+    REQUIRE_FALSE(run_session(*w.stores[1], plan, w.call(), o).ok());
+    REQUIRE(fixed.has_value());
+    w.fail = nullptr;
+    auto retry = w.plan({{2, 2}, {3, 3}, {4, 4}, {5, 5}}, 100);
+    retry.resume = fixed;
+    c.change(w, retry);
+    std::optional<ResumePoint> refixed;
+    retry.fixed = [&](const ResumePoint& p, const std::string&) { refixed = p; };
+    auto second = run_session(*w.stores[1], retry, w.call(), o);
+    REQUIRE_MESSAGE(second.ok(), (second.ok() ? "" : second.error().message));
+    CHECK_FALSE(second->resumed);
+    CHECK(second->restart_reason.find(c.reason) != std::string::npos);
+    REQUIRE(refixed.has_value());
+    CHECK(refixed->source == 100);
+    CHECK(refixed->point == w.stores[1]->snapshot_point());
+    REQUIRE(w.published.has_value());
+    CHECK(*w.published == w.stores[1]->snapshot_point());
+    CHECK(w.target->snapshot_point() == w.stores[1]->snapshot_point());
+    // Everything the leader still holds, each with the target's share, and nothing from the old install
+    // that the new point does not have.
+    auto expected = all_records(*w.stores[1]);
+    auto got = all_records(*w.target);
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) CHECK(got[i].first == expected[i].first);
+  }
+}

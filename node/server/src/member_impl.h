@@ -193,6 +193,9 @@ class MemberImpl final : public Member {
   Result<std::string> serve_share_fetch(const std::string& body);
   Status wait_applied(uint64_t index, Deadline deadline);
 
+  // --- member_handoff.cc (stop path): a leader stopped on purpose first hands leadership over.
+  void hand_off_leadership();                         // any thread but the loop, before stopping_
+  void note_peer_progress(const raft::Message& msg);  // loop thread
   // --- member_repair.cc
   void maybe_compact();                                     // loop thread
   void start_repair(const raft::SnapshotRequest& request);  // loop thread
@@ -259,8 +262,12 @@ class MemberImpl final : public Member {
   std::function<void()> removed_handler_;
   std::atomic<bool> removed_{false};
 
+  std::map<uint64_t, uint64_t> peer_match_;  // loop thread: highest index each voter acknowledged
+
   std::map<uint64_t, RepairSession> repairs_;  // loop thread: by target member
-  uint64_t compact_checked_at_ = 0;            // loop thread: applied index of the last compaction check
+  // loop thread: the snapshot of each target's last failed stream, which its retry resumes.
+  std::map<uint64_t, repair::ResumePoint> interrupted_repairs_;
+  uint64_t compact_checked_at_ = 0;  // loop thread: applied index of the last compaction check
   std::unique_ptr<repair::Receiver> receiver_;
   std::optional<raft::SnapshotMeta> installed_meta_;  // loop thread: between install_raft and published
   std::atomic<uint64_t> repair_chunks_received_{0};   // this process's installs (progress logs)

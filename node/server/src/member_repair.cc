@@ -6,6 +6,7 @@
 // restarts the raft log and the core together).
 // Logs and metrics carry counts only: never a share or a value.
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -17,7 +18,8 @@
 namespace etsecd::server {
 namespace {
 
-constexpr uint64_t kCatchUpMargin = 5000;  // entries kept below the durable index (as etcd)
+constexpr uint64_t kCatchUpMargin = 5000;           // entries kept below the durable index (as etcd)
+constexpr uint64_t kInterruptedRepairHold = 50000;  // entries kept for an interrupted stream's resume
 constexpr auto kRepairCallTimeout = std::chrono::seconds(10);
 
 std::span<const uint8_t> bytes_of(const std::string& s) {
@@ -54,6 +56,21 @@ void MemberImpl::maybe_compact() {
   if (*durable <= margin) return;
   uint64_t index = *durable - margin;
   for (const auto& [to, s] : repairs_) index = std::min(index, s.floor);
+  // An interrupted stream's retry resumes only while the log still has its snapshot's index (and the
+  // entries after it, which the member replays once installed): keep them, within a bound, so a member
+  // that never comes back does not stop compaction for good.
+  const raft::Membership& members = node_->committed_membership();
+  for (auto it = interrupted_repairs_.begin(); it != interrupted_repairs_.end();) {
+    const bool member = std::any_of(members.members.begin(), members.members.end(),
+                                    [&](const raft::Member& m) { return m.id == it->first; });
+    if (!member) {  // removed since: nothing to resume
+      it = interrupted_repairs_.erase(it);
+      continue;
+    }
+    const uint64_t at = it->second.point.applied_index;
+    if (at >= *durable || *durable - at <= kInterruptedRepairHold) index = std::min(index, at);
+    ++it;
+  }
   if (index <= log_->snapshot_meta().index) return;
   if (auto st = log_->compact(index, node_->membership_at(index)); !st) {
     logger().warn("raft log compaction failed", {{"index", index}, {"error", st.error().code}});
@@ -83,10 +100,17 @@ void MemberImpl::start_repair(const raft::SnapshotRequest& request) {
   session.cancel = std::make_shared<std::atomic<bool>>(false);
   session.done = std::make_shared<std::atomic<bool>>(false);
   session.floor = applied;
-  logger().info("starting share repair", {{"target", request.to},
-                                          {"x", uint64_t{request.x}},
-                                          {"holders", uint64_t(plan.holders.size())},
-                                          {"from_index", applied}});
+  if (auto it = interrupted_repairs_.find(request.to); it != interrupted_repairs_.end()) {
+    // Keep the log from the interrupted snapshot's index on, so the session can still resume it.
+    plan.resume = it->second;
+    session.floor = std::min(applied, it->second.point.applied_index);
+  }
+  logger().info("starting share repair",
+                {{"target", request.to},
+                 {"x", uint64_t{request.x}},
+                 {"holders", uint64_t(plan.holders.size())},
+                 {"from_index", applied},
+                 {"resume_index", plan.resume ? plan.resume->point.applied_index : 0}});
   if (metrics_.count) metrics_.count("repair_sessions_started", 1);
   session.thread =
       std::thread(&MemberImpl::run_repair, this, request.to, std::move(plan), session.cancel, session.done);
@@ -111,6 +135,20 @@ void MemberImpl::run_repair(uint64_t to, repair::SessionPlan plan, std::shared_p
     }
     meta.membership = *membership;
     return raftlog::encode_snapshot_meta(meta);
+  };
+  auto fixed = std::make_shared<std::optional<repair::ResumePoint>>();
+  plan.fixed = [this, to, fixed, &plan](const repair::ResumePoint& p, const std::string& restart_reason) {
+    *fixed = p;
+    if (!plan.resume) return;
+    if (restart_reason.empty()) {
+      logger().info("share repair resumes the interrupted snapshot",
+                    {{"target", to}, {"index", p.point.applied_index}});
+      if (metrics_.count) metrics_.count("repair_sessions_resumed", 1);
+    } else {
+      logger().info("share repair starts over: the interrupted snapshot cannot be exported any more",
+                    {{"target", to}, {"index", p.point.applied_index}, {"reason", restart_reason}});
+      if (metrics_.count) metrics_.count("repair_sessions_restarted", 1);
+    }
   };
   repair::CallFn call = [this](uint64_t member, const std::string& method, const std::string& body) {
     return transport_->call(member, method, body, std::chrono::steady_clock::now() + kRepairCallTimeout);
@@ -149,7 +187,17 @@ void MemberImpl::run_repair(uint64_t to, repair::SessionPlan plan, std::shared_p
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-  run_on_loop([this, to, index, ok] { node_->report_snapshot(to, index, ok); }, nullptr);
+  run_on_loop(
+      [this, to, index, ok, interrupted = *fixed] {
+        // A failure before the point was fixed leaves the earlier interrupted snapshot to resume.
+        if (ok) {
+          interrupted_repairs_.erase(to);
+        } else if (interrupted) {
+          interrupted_repairs_[to] = *interrupted;
+        }
+        node_->report_snapshot(to, index, ok);
+      },
+      nullptr);
   done->store(true);
   post(event::Run{[] {}});  // wake the loop to reap this thread
 }

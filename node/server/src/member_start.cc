@@ -5,6 +5,7 @@
 
 #include "etsecd/raft/quorum.h"
 #include "etsecd/raft/secret_sharer.h"
+#include "etsecd/repair/interrupted_install.h"
 #include "etsecd/server/errors.h"
 #include "etsecd/storage/rocks_backend.h"
 #include "etsecd/wire/share_fetch.h"
@@ -161,7 +162,14 @@ Status MemberImpl::open_storage() {
   auto store = mvcc::Store::open(std::move(*backend));
   if (!store) return store.error();
   store_ = std::move(*store);
-  if (const auto install = store_->install_state(); install.active) {
+  // A crash inside repair.finish, after the raft log moved to the snapshot: publish the install now,
+  // before the core is built from that log (docs/share-repair.md, "Crash consistency").
+  auto finished = repair::finish_interrupted_install(*store_, log_->snapshot_meta().index);
+  if (!finished) return finished.error();
+  if (*finished) {
+    logger().info("finished a share repair that a crash interrupted after its raft snapshot",
+                  {{"index", log_->snapshot_meta().index}});
+  } else if (const auto install = store_->install_state(); install.active) {
     logger().info("a share repair was interrupted; waiting for the leader to resume it",
                   {{"index", install.target.applied_index}});
   }
@@ -369,6 +377,7 @@ Published MemberImpl::published() const {
 }
 
 void MemberImpl::stop() {
+  if (!stopping_.load()) hand_off_leadership();
   if (stopping_.exchange(true)) return;
   inbox_cv_.notify_all();
   applied_cv_.notify_all();

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,10 +40,21 @@ struct SessionOptions {
 
 struct SessionStats {
   bool resumed = false;  // the target was already installing this snapshot
-  uint64_t chunks = 0;   // chunks sent in this session
+  // Why the plan's resume point was not used (empty: it was, or there was none). The stream then
+  // started over at the store's current point; the host logs this.
+  std::string restart_reason;
+  uint64_t chunks = 0;  // chunks sent in this session
   uint64_t holder_failures = 0;
   RebuildStats rebuild;
   mvcc::SnapshotPoint point;
+};
+
+// A snapshot an earlier, interrupted session streamed: resuming it continues the target's install
+// after its persisted cursor instead of starting over.
+struct ResumePoint {
+  uint64_t source = 0;
+  mvcc::SnapshotPoint point;
+  bool operator==(const ResumePoint&) const = default;
 };
 
 struct SessionPlan {
@@ -51,6 +63,15 @@ struct SessionPlan {
   std::vector<Peer> holders;  // other members holding shares, in order of preference
   Peer target;
   uint64_t source = 0;  // identifies this snapshot; a retry with the same source resumes
+  // The point of an interrupted earlier session to this target. Used (with its source, so the target
+  // continues after its cursor) only while this store can still export exactly that snapshot: it has
+  // applied at least its index and no compaction happened since (records at or below its revision are
+  // then unchanged), and raft_snapshot still knows its index. Otherwise the session starts over at the
+  // current point (restart_reason says why); one install never mixes two points.
+  std::optional<ResumePoint> resume;
+  // Told the (source, point) once it is fixed, before anything is sent (what a retry passes as resume),
+  // and why the resume point was not used (empty: it was, or there was none).
+  std::function<void(const ResumePoint&, const std::string& restart_reason)> fixed;
   // The raft layer's snapshot meta for the store's point (called once, after the point is fixed).
   std::function<Result<std::string>(const mvcc::SnapshotPoint&)> raft_snapshot;
 };
