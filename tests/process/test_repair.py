@@ -14,7 +14,7 @@ import pytest
 
 from harness import Cluster
 from test_faults import Writer, check_all_acked
-from test_membership import add_learner, member_ids, promote_when_ready
+from test_membership import add_learner, member_ids, promote_when_ready, remove_member
 
 SNAPSHOT_COUNT = ("--snapshot-count=100",)
 _clusters = []
@@ -156,16 +156,7 @@ def test_wiped_learner_is_repaired_and_a_kill_mid_repair_resumes(tmp_path):
         old_id = by_name[lost.name]["ID"]
         lost.kill(signal.SIGKILL)
         shutil.rmtree(lost.data_dir)
-        c.leader()  # the killed member may have led: wait for the others to elect a new leader
-        for attempt in range(20):
-            p = c.etcdctl("member", "remove", f"{old_id:x}", check=False,
-                          endpoints=[m.client_url for m in c.members[:4]])
-            if p.returncode == 0 or (attempt > 0 and "member not found" in p.stderr):
-                break  # (not found on a retry: the earlier attempt committed but its answer was lost)
-            assert "member not found" not in p.stderr, p.stderr
-            time.sleep(0.5)
-        else:
-            raise AssertionError(f"member remove kept failing: {p.stderr}")
+        remove_member(c, old_id, endpoints=[m.client_url for m in c.members[:4]])
         new_id = add_learner(c, lost)
         assert new_id != old_id
         started = time.time()
