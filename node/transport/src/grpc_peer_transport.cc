@@ -290,7 +290,10 @@ class GrpcPeerTransport final : public PeerTransport {
       peers.swap(peers_);
     }
     for (auto& [id, entry] : peers) entry.sender->stop();
-    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    // Other members' Raft streams never end by themselves, so Shutdown always waits out its deadline
+    // before cancelling them: keep it short (it only lets in-flight unary calls, such as a share fetch,
+    // finish). It was 2 s, which a SIGTERMed member spent after handing its leadership over.
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(250));
   }
 
   std::shared_ptr<PeerSender> find(uint64_t member_id) {
