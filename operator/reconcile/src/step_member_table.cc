@@ -156,6 +156,13 @@ void step_member_table(Pass& pass) {
   if (list.available && !pass.members.empty()) {
     int highest = -1;
     for (const MemberRow& row : pass.members) highest = std::max(highest, row.ordinal);
+    // A member removed because its volume was lost keeps its pod until it is added again (the pod's
+    // exit code is the only record that its new, empty volume may be reused).
+    for (const ObservedPod& pod : pass.observed.pods) {
+      std::optional<int> ordinal = pass.names.ordinal_of(pod.name);
+      if (ordinal && *ordinal < pass.spec.replicas && reports_data_lost(pod))
+        highest = std::max(highest, *ordinal);
+    }
     pass.statefulset_replicas = std::max(highest + 1, 0);
   } else if (pass.observed.statefulset) {
     // Without the member list we cannot know better than what runs now (and must never shrink it:
