@@ -25,20 +25,21 @@ stable_endpoints="https://$NAME-0.$NAME-peer.$NS.svc:2379,https://$NAME-2.$NAME-
 ctl() { E2E_ETCD_ENDPOINTS="$stable_endpoints" etcdctl_tls "$NS" "$NAME" "$@"; }
 declare -A written=()
 writes=0
+put_get_error=""
 put_get() { # writes a new key and reads it back; both must work at every point of the scenario
   local key="/e2e/scale/$writes" value out
   value="v$writes-$(openssl rand -hex 8)"
-  out="$(ctl put "$key" "$value" 2>&1)" || { echo "put $key: $out"; return 1; }
-  out="$(ctl get "$key" --print-value-only 2>&1)" || { echo "get $key: $out"; return 1; }
-  [[ "$out" == "$value" ]] || { echo "get $key returned '$out'"; return 1; }
+  out="$(ctl put "$key" "$value" 2>&1)" || { put_get_error="put $key: $out"; return 1; }
+  out="$(ctl get "$key" --print-value-only 2>&1)" || { put_get_error="get $key: $out"; return 1; }
+  [[ "$out" == "$value" ]] || { put_get_error="get $key returned '$out'"; return 1; }
   written[$key]="$value"
   writes=$((writes + 1))
 }
 put_get_retrying() { # one short retry: a leader change costs an election timeout, not an error
-  local err
-  err="$(put_get)" && return 0
+  put_get && return 0
+  local first="$put_get_error"
   sleep 2
-  put_get || fail "etcdctl put/get failed during the change: $err; $(esc_brief "$NS" "$NAME")"
+  put_get || fail "etcdctl put/get failed during the change: $first, then $put_get_error; $(esc_brief "$NS" "$NAME")"
 }
 # Voters and learners as the cluster itself reports them: "voters learners".
 # (The simple output: "ID, status, name, peer URLs, client URLs, is-learner", IDs in hexadecimal; JSON
@@ -61,7 +62,8 @@ observe() { # records each new (voters, learners) state; the threshold and the o
   ((l <= 1)) || fail "$l learners at once: more than one membership change in flight"
   [[ "$states" == *"[$v/$l]" ]] || states+="[$v/$l]"
 }
-for _ in 1 2 3; do put_get_retrying; done
+for _ in $(seq 1 20); do put_get_retrying; done
+observe
 
 # --- scale 3 -> 5 --------------------------------------------------------------------------------
 t_scale=$SECONDS
@@ -76,13 +78,15 @@ done
 observe
 scale_seconds=$((SECONDS - t_scale))
 # Each new member was a learner first and became a voter on its own: 3/0 -> 3/1 -> 4/0 -> 4/1 -> 5/0.
-[[ "$states" == *"[5/0]" ]] || fail "member states seen while scaling: $states"
+[[ "$states" == "[3/0]"*"[5/0]" ]] || fail "member states seen while scaling: $states"
 for s in "[3/1]" "[4/1]"; do
   [[ "$states" == *"$s"* ]] || log "note: state $s (voters/learners) passed between two observations"
 done
 shares="$(kubectl -n "$NS" get esc "$NAME" -o json | jq -r '[.status.members[].shareIndex] | sort | map(tostring) | join(",")')"
 [[ "$shares" == 1,2,3,4,5 ]] || fail "share indexes after scaling are '$shares', expected 1,2,3,4,5"
 log "scaled to 5 in $scale_seconds s (voters/learners seen: $states), $writes writes"
+states_scale="$states"
+states=""
 
 # --- replace a member whose volume was lost ------------------------------------------------------
 victim="$NAME-1"
@@ -125,6 +129,7 @@ replace_seconds=$((SECONDS - t_replace))
 log="$(cat "$(pod_log_file "$NS" "$victim")" 2>/dev/null || true)"
 # The agent keeps one log per pod: the refusing start and the join after the re-add are in it.
 [[ "$log" == *"refusing to start"* ]] && refused=1
+((refused)) || fail "$victim's log has no refused start on the empty volume: $(pod_log_tail "$NS" "$victim" 4)"
 events="$(esc_events "$NS" "$NAME")"
 grep -q "MemberDataLost" <<<"$events" || fail "no MemberDataLost Event: $events"
 new_x="$(kubectl -n "$NS" get esc "$NAME" -o json | jq -r --arg n "$victim" '.status.members[] | select(.name == $n) | .shareIndex')"
@@ -139,4 +144,5 @@ for i in 0 1 2 3 4; do
   done
 done
 kubectl delete ns "$NS" --wait=false >/dev/null 2>&1 || true
-pass "3->5 in ${scale_seconds} s (voters/learners $states), $victim replaced in ${replace_seconds} s (member $old_id removed, re-added with share index 6$( ((refused)) && echo ", its empty start refused first")); ${#written[@]} values read back through all 5 members; total $((SECONDS - t_start)) s"
+((${#written[@]} >= 20)) || fail "only ${#written[@]} values written"
+pass "3->5 in ${scale_seconds} s (voters/learners $states_scale), $victim replaced in ${replace_seconds} s (member $old_id removed, its empty start refused, re-added with share index 6; voters/learners $states); ${#written[@]} values read back through all 5 members; total $((SECONDS - t_start)) s"

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "member_identity.h"
 #include "pass.h"
 
 namespace etsecd::reconcile::detail {
@@ -96,8 +97,13 @@ void step_member_table(Pass& pass) {
       row.learner = m.is_learner;
       const json* prev = previous_member(pass, row.name);
       bool prev_same_member = prev && prev->value("memberID", "") == member_id_to_string(m.id);
+      std::optional<int> derived;
+      if (!m.share_index && !m.peer_urls.empty())
+        derived = added_member_share_index(m.id, m.peer_urls.front(), initial_cluster_token(pass.owner));
       if (m.share_index) {
         row.share_index = m.share_index;
+      } else if (derived) {
+        row.share_index = derived;
       } else if (prev_same_member && prev->contains("shareIndex") &&
                  (*prev)["shareIndex"].is_number_integer()) {
         row.share_index = (*prev)["shareIndex"].get<int>();

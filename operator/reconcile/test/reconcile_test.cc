@@ -372,6 +372,27 @@ TEST_CASE("a lost volume is not replaced beyond spec.replicas, and other failure
   }
 }
 
+TEST_CASE("an added member's share index comes from its id when the member list does not report it") {
+  World w = running_cluster();
+  // What etsecd-node derives for demo-5 added with share index 6 (test vector computed independently:
+  // SHA-256 of "added-member\0<peer URL>\0<token>\0" "6", first 8 bytes big-endian).
+  const std::string url = "https://demo-5.demo-peer.ns.svc.cluster.local:2380";
+  REQUIRE(ClusterNames("demo", "ns", "cluster.local").peer_url(5) == url);
+  w.observed.member_list.members.push_back(ObservedMember{0x1c7d3d58e61ea145, "demo-5", {url}, {}, true, {}});
+  w.apply(w.reconcile_once());
+  const json& members = w.status()["members"];
+  REQUIRE(members.size() == 6);
+  CHECK(members[5]["name"] == "demo-5");
+  CHECK(members[5]["shareIndex"] == 6);
+  // Another id on that URL (index 7's) gives 7; an id no index produces gives none.
+  w.observed.member_list.members.back().id = 0xd7cdf4b2b61084ae;
+  w.apply(w.reconcile_once());
+  CHECK(w.status()["members"][5]["shareIndex"] == 7);
+  w.observed.member_list.members.back().id = 0x1234;
+  w.apply(w.reconcile_once());
+  CHECK_FALSE(w.status()["members"][5].contains("shareIndex"));
+}
+
 TEST_CASE("scale down removes members one at a time and keeps their volumes") {
   World w = running_cluster();
   bump_spec(w, "replicas", 3);
