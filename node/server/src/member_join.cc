@@ -110,8 +110,7 @@ Status MemberImpl::join_cluster() {
         last = decoded.error();
         continue;
       }
-      if (auto st = write_join_state(options_.data_dir, *decoded); !st) return st;
-      return adopt_join_info(*decoded);
+      return adopt_new_join_info(*decoded);
     }
     if (std::chrono::steady_clock::now() >= give_up) {
       return make_error("server.join", "could not join the cluster through " +
@@ -154,8 +153,7 @@ Status MemberImpl::join_or_bootstrap() {
   if (lost) return data_lost_refusal(options_, lost->message);
   if (invited) {
     logger().info("this initial member was removed and added again: joining as a learner");
-    if (auto st = write_join_state(options_.data_dir, *invited); !st) return st;
-    return adopt_join_info(*invited);
+    return adopt_new_join_info(*invited);
   }
   // Nobody heard from this member: it never sent a vote or an acknowledgement, so starting it from the
   // bootstrap membership (like a member that starts late) forgets nothing.
@@ -175,8 +173,6 @@ Status MemberImpl::adopt_join_info(const JoinInfo& info) {
                                            " differs from the cluster's threshold " +
                                            std::to_string(info.bootstrap.threshold));
   }
-  logger().info("joining the cluster as a learner",
-                {{"id", info.self_id}, {"share_index", static_cast<unsigned>(info.self_x)}});
   id_ = info.self_id;
   self_x_ = info.self_x;
   cluster_id_ = info.cluster_id;
@@ -185,6 +181,14 @@ Status MemberImpl::adopt_join_info(const JoinInfo& info) {
   peers_.clear();
   for (size_t i = 0; i < info.bootstrap.members.size() && i < info.bootstrap_peers.size(); ++i)
     peers_[info.bootstrap.members[i].id] = info.bootstrap_peers[i];
+  return Status::Ok();
+}
+
+Status MemberImpl::adopt_new_join_info(const JoinInfo& info) {
+  if (auto st = adopt_join_info(info); !st) return st;
+  if (auto st = write_join_state(options_.data_dir, info); !st) return st;
+  logger().info("joined the cluster as a learner",
+                {{"id", info.self_id}, {"share_index", static_cast<unsigned>(info.self_x)}});
   return Status::Ok();
 }
 
