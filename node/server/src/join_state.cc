@@ -121,7 +121,9 @@ Result<std::set<uint64_t>> read_heard_peers(const std::string& data_dir) {
     errno = 0;
     char* end = nullptr;
     const unsigned long long id = std::strtoull(line.c_str(), &end, 10);
-    if (errno != 0 || end == line.c_str() || *end != '\0' || id == 0)
+    // strtoull alone would accept "-3" (wrapped) and leading spaces.
+    const bool digits_only = line.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits_only || errno != 0 || end == line.c_str() || *end != '\0' || id == 0)
       return make_error("server.data_dir",
                         "'" + path + "' holds a line that is not a member id: '" + line + "'");
     ids.insert(id);
