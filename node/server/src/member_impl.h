@@ -155,8 +155,8 @@ class MemberImpl final : public Member {
   // An initial member starting on an empty data directory: joins instead if it was re-added, refuses if
   // the cluster already heard from it, else bootstraps (identify_initial_member ran first).
   Status join_or_bootstrap();
-  Status adopt_join_info(const JoinInfo& info);      // checks it against the flags and takes it
-  Status adopt_new_join_info(const JoinInfo& info);  // and keeps it in join.state
+  void adopt_join_info(const JoinInfo& info);        // takes it (from join.state)
+  Status adopt_new_join_info(const JoinInfo& info);  // checks it against the flags, takes and keeps it
   Result<std::string> serve_join(const std::string& body);
   Result<std::string> serve_heard_query(const std::string& body);
   // Called for every received Raft message or peer call (transport threads); persists new ids.

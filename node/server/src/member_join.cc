@@ -85,7 +85,8 @@ Status MemberImpl::join_cluster() {
   if (std::filesystem::exists(join_state_path(options_.data_dir))) {
     auto stored = read_join_state(options_.data_dir);
     if (!stored) return stored.error();
-    return adopt_join_info(*stored);
+    adopt_join_info(*stored);
+    return Status::Ok();
   }
   if (options_.advertise_peer_url.empty())
     return make_error("server.config", "a joining member needs its advertised peer URL");
@@ -162,7 +163,19 @@ Status MemberImpl::join_or_bootstrap() {
   return Status::Ok();
 }
 
-Status MemberImpl::adopt_join_info(const JoinInfo& info) {
+void MemberImpl::adopt_join_info(const JoinInfo& info) {
+  id_ = info.self_id;
+  self_x_ = info.self_x;
+  cluster_id_ = info.cluster_id;
+  fingerprint_ = info.fingerprint;
+  bootstrap_ = info.bootstrap;
+  peers_.clear();
+  for (size_t i = 0; i < info.bootstrap.members.size() && i < info.bootstrap_peers.size(); ++i)
+    peers_[info.bootstrap.members[i].id] = info.bootstrap_peers[i];
+}
+
+Status MemberImpl::adopt_new_join_info(const JoinInfo& info) {
+  // Checked on the first join only: a restart trusts join.state (the peer URL may have been updated since).
   if (info.self_id !=
       derive_added_member_id(options_.advertise_peer_url, options_.cluster_token, info.self_x)) {
     return make_error("server.config", "the cluster gave this member an id that --initial-cluster-token '" +
@@ -173,19 +186,7 @@ Status MemberImpl::adopt_join_info(const JoinInfo& info) {
                                            " differs from the cluster's threshold " +
                                            std::to_string(info.bootstrap.threshold));
   }
-  id_ = info.self_id;
-  self_x_ = info.self_x;
-  cluster_id_ = info.cluster_id;
-  fingerprint_ = info.fingerprint;
-  bootstrap_ = info.bootstrap;
-  peers_.clear();
-  for (size_t i = 0; i < info.bootstrap.members.size() && i < info.bootstrap_peers.size(); ++i)
-    peers_[info.bootstrap.members[i].id] = info.bootstrap_peers[i];
-  return Status::Ok();
-}
-
-Status MemberImpl::adopt_new_join_info(const JoinInfo& info) {
-  if (auto st = adopt_join_info(info); !st) return st;
+  adopt_join_info(info);
   if (auto st = write_join_state(options_.data_dir, info); !st) return st;
   logger().info("joined the cluster as a learner",
                 {{"id", info.self_id}, {"share_index", static_cast<unsigned>(info.self_x)}});
