@@ -16,6 +16,7 @@
 #include "etsecd/log/logger.h"
 #include "etsecd/observability/http_server.h"
 #include "etsecd/observability/metrics.h"
+#include "etsecd/server/errors.h"
 #include "etsecd/server/member.h"
 #include "hardening.h"
 #include "inspect.h"
@@ -92,6 +93,8 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   for (const auto& im : cfg.initial_cluster) {
     if (im.name == cfg.name) o.advertise_peer_url = im.peer_url.str();
   }
+  // A member not in --initial-cluster joins under its own advertised peer URL (what `member add` got).
+  if (!cfg.in_initial_cluster) o.advertise_peer_url = cfg.initial_advertise_peer_urls.front().str();
   o.fingerprint = config::cluster_fingerprint(cfg);
   o.threshold = cfg.threshold;
   o.commit_quorum = cfg.commit_quorum_explicit ? cfg.commit_quorum : 0;  // 0: default per voter count
@@ -117,7 +120,7 @@ int run(const config::Config& cfg, const std::vector<std::string>& warnings) {
   auto member = server::Member::start(o, mm);
   if (!member) {
     logger.error("cannot start member", {{"error", member.error().message}});
-    return 1;
+    return mvcc::is(member.error(), server::kMemberDataLost) ? server::kExitMemberDataLost : 1;
   }
 
   api::ApiServerOptions a;

@@ -242,23 +242,34 @@ Result<Config> build_config(const FlagValues& v, std::vector<std::string>& warni
                       source_of(v, "log-level") + "=" + level + ": must be debug, info, warn or error");
   }
 
-  // This member in the cluster, and its share index.
+  // This member in the cluster, and its share index. A member whose --name is not in --initial-cluster
+  // is not an initial member: it joins the running cluster (it must have been added with `member add
+  // --learner` first) under its --initial-advertise-peer-urls, and learns its share index from the
+  // cluster. So every member of a StatefulSet can run with the same --initial-cluster.
   const InitialMember* self = nullptr;
   for (const InitialMember& m : c.initial_cluster) {
     if (m.name == c.name) self = &m;
   }
-  if (self == nullptr) {
-    std::string names;
-    for (const InitialMember& m : c.initial_cluster) names += (names.empty() ? "" : ", ") + m.name;
-    return make_error("config.name_not_in_cluster",
-                      "--name=" + c.name + " does not appear in --initial-cluster (members: " + names + ")");
-  }
-  bool advertised = false;
-  for (const Url& u : c.initial_advertise_peer_urls) advertised = advertised || u == self->peer_url;
-  if (!advertised) {
-    return make_error("config.peer_url_mismatch", "--initial-cluster gives " + c.name + " the peer URL " +
-                                                      self->peer_url.str() +
-                                                      ", which is not among --initial-advertise-peer-urls");
+  c.in_initial_cluster = self != nullptr;
+  if (self != nullptr) {
+    bool advertised = false;
+    for (const Url& u : c.initial_advertise_peer_urls) advertised = advertised || u == self->peer_url;
+    if (!advertised) {
+      return make_error("config.peer_url_mismatch", "--initial-cluster gives " + c.name + " the peer URL " +
+                                                        self->peer_url.str() +
+                                                        ", which is not among --initial-advertise-peer-urls");
+    }
+  } else {
+    for (const InitialMember& m : c.initial_cluster) {
+      for (const Url& u : c.initial_advertise_peer_urls) {
+        if (u == m.peer_url) {
+          return make_error("config.peer_url_mismatch",
+                            "--name=" + c.name +
+                                " is not in --initial-cluster, but its advertised peer URL " + u.str() +
+                                " is " + m.name + "'s there (a wrong --name?)");
+        }
+      }
+    }
   }
   const Values::Value* x_value = find(v, "share-index");
   std::uint32_t given_x = 0;
@@ -267,7 +278,7 @@ Result<Config> build_config(const FlagValues& v, std::vector<std::string>& warni
     if (!x) return x.error();
     given_x = static_cast<std::uint32_t>(*x);
   }
-  if (c.initial_cluster_state == ClusterState::kNew) {
+  if (c.initial_cluster_state == ClusterState::kNew && self != nullptr) {
     c.share_index = self->share_index;
     if (given_x != 0 && given_x != self->share_index) {
       return make_error("config.share_index_mismatch",

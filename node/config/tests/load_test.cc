@@ -73,6 +73,20 @@ TEST_CASE("an existing cluster without --share-index leaves it to the data direc
   CHECK(describe(r->config).find("share index: from the data directory") != std::string::npos);
 }
 
+TEST_CASE("a member not named in --initial-cluster is a joining member, whatever the cluster state") {
+  auto args = with(base_args(), "--name=m4");
+  args = with(args, "--listen-peer-urls=http://127.0.0.1:2680");
+  args = with(args, "--initial-advertise-peer-urls=http://127.0.0.1:2680");
+  auto r = run(args);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+  CHECK_FALSE(r->config.in_initial_cluster);
+  CHECK(r->config.share_index == 0);  // the cluster gives it one when it joins
+  CHECK(r->config.initial_cluster_state == ClusterState::kNew);
+  auto initial = run(base_args());
+  REQUIRE(initial.ok());
+  CHECK(initial->config.in_initial_cluster);
+}
+
 TEST_CASE("help and version skip validation") {
   auto help = run({"--help"});
   REQUIRE(help.ok());
@@ -161,7 +175,7 @@ TEST_CASE("every validation error has its code and names the problem") {
       {with(b, "--election-timeout=400"), "config.timing", "at least 5 times"},
       {with(b, "--inflight-share-cache-bytes=100"), "config.cache_too_small", "at least 3145728"},
       {with(b, "--log-level=loud"), "config.bad_choice", "debug, info, warn or error"},
-      {with(b, "--name=m9"), "config.name_not_in_cluster", "members: m1, m2, m3"},
+      {with(b, "--name=m9"), "config.peer_url_mismatch", "is m2's there"},
       {with(b, "--initial-advertise-peer-urls=http://127.0.0.1:2481"), "config.peer_url_mismatch",
        "http://127.0.0.1:2480"},
       {with(b, "--share-index=3"), "config.share_index_mismatch", "position 2"},

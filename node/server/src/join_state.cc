@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -84,10 +86,10 @@ std::string join_state_path(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / "join.state").string();
 }
 
-Status write_join_state(const std::string& data_dir, const JoinInfo& info) {
-  const std::string path = join_state_path(data_dir);
+namespace {
+
+Status write_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  const std::string text = encode_join_info(info);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return make_error("server.data_dir", "cannot write '" + tmp + "'");
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
@@ -95,6 +97,44 @@ Status write_join_state(const std::string& data_dir, const JoinInfo& info) {
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
     return make_error("server.data_dir", "cannot write '" + path + "'");
   return Status::Ok();
+}
+
+}  // namespace
+
+Status write_join_state(const std::string& data_dir, const JoinInfo& info) {
+  return write_atomically(join_state_path(data_dir), encode_join_info(info));
+}
+
+std::string heard_peers_path(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "peers.heard").string();
+}
+
+Result<std::set<uint64_t>> read_heard_peers(const std::string& data_dir) {
+  std::set<uint64_t> ids;
+  const std::string path = heard_peers_path(data_dir);
+  if (!std::filesystem::exists(path)) return ids;
+  std::ifstream in(path);
+  if (!in) return make_error("server.data_dir", "cannot read '" + path + "'");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long id = std::strtoull(line.c_str(), &end, 10);
+    // strtoull alone would accept "-3" (wrapped) and leading spaces.
+    const bool digits_only = line.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits_only || errno != 0 || end == line.c_str() || *end != '\0' || id == 0)
+      return make_error("server.data_dir",
+                        "'" + path + "' holds a line that is not a member id: '" + line + "'");
+    ids.insert(id);
+  }
+  return ids;
+}
+
+Status write_heard_peers(const std::string& data_dir, const std::set<uint64_t>& ids) {
+  std::string text;
+  for (uint64_t id : ids) text += std::to_string(id) + "\n";
+  return write_atomically(heard_peers_path(data_dir), text);
 }
 
 Result<JoinInfo> read_join_state(const std::string& data_dir) {

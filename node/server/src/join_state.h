@@ -5,6 +5,7 @@
 // in the joiner's data directory (join.state) so a restart does not ask again. No value or share here.
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,15 @@ std::string join_state_path(const std::string& data_dir);
 Status write_join_state(const std::string& data_dir, const JoinInfo& info);
 // Errors: server.bad_join_state; Ok with nullopt-like empty result is not used: callers check existence.
 Result<JoinInfo> read_join_state(const std::string& data_dir);
+
+// The ids of every member this member ever received a Raft message or a peer call from ("peers.heard",
+// one decimal id a line). A member that sent anything had durable Raft state (votes, acknowledged
+// entries) and shares; if it later asks to join with an empty data directory, that state is lost, and
+// the answer says so instead of letting it start empty (docs/operations.md, "How a member starts").
+std::string heard_peers_path(const std::string& data_dir);
+// A missing file is an empty set (a data directory from before the file existed).
+Result<std::set<uint64_t>> read_heard_peers(const std::string& data_dir);
+// Written atomically (temporary file, fsync, rename).
+Status write_heard_peers(const std::string& data_dir, const std::set<uint64_t>& ids);
 
 }  // namespace etsecd::server

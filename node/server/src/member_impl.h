@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <variant>
@@ -151,7 +152,18 @@ class MemberImpl final : public Member {
 
   // --- member_join.cc
   Status join_cluster();
+  // An initial member starting on an empty data directory: joins instead if it was re-added, refuses if
+  // the cluster already heard from it, else bootstraps (identify_initial_member ran first).
+  Status join_or_bootstrap();
+  void adopt_join_info(const JoinInfo& info);        // takes it (from join.state)
+  Status adopt_new_join_info(const JoinInfo& info);  // checks it against the flags, takes and keeps it
   Result<std::string> serve_join(const std::string& body);
+  Result<std::string> serve_heard_query(const std::string& body);
+  // Called for every received Raft message or peer call (transport threads); persists new ids.
+  void note_heard_from(uint64_t id);
+  bool has_heard_from(uint64_t id) const;
+  // Whether this member or, when it did not, the leader ever heard from `id`.
+  bool cluster_heard_from(uint64_t id);
 
   // --- member_changes.cc
   Status change_membership(event::ConfChange ev, Deadline deadline, raft::ConfChange* proposed = nullptr);
@@ -257,6 +269,9 @@ class MemberImpl final : public Member {
 
   mutable std::mutex contexts_mu_;
   std::map<uint64_t, MemberContext> contexts_;  // added members' names and peer URLs, from the membership
+
+  mutable std::mutex heard_mu_;
+  std::set<uint64_t> heard_from_;  // persisted in peers.heard (join_state.h)
 
   std::mutex removed_mu_;
   std::function<void()> removed_handler_;

@@ -1,5 +1,6 @@
 // Start-up: identities, storage, the Raft core and the peer transport.
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -104,15 +105,24 @@ Status MemberImpl::open() {
                           "the volume), run 'etcdctl member add --learner' and start it with "
                           "--initial-cluster-state=existing");
   }
+  auto heard = read_heard_peers(options_.data_dir);
+  if (!heard) return heard.error();
+  heard_from_ = std::move(*heard);
   // A member that joined keeps what it learned (join.state); an initial member's data directory has
   // member.id and no join.state, whatever --initial-cluster-state says on a restart (as etcd ignores it
-  // once a data directory exists).
+  // once a data directory exists). On an empty data directory (docs/operations.md, "How a member
+  // starts"): a member not named in --initial-cluster, or started with --initial-cluster-state=existing,
+  // joins; an initial member first asks the others whether the cluster knows it already.
   const bool joined_before = fs::exists(join_state_path(options_.data_dir));
   const bool initial_before = !joined_before && fs::exists(fs::path(options_.data_dir) / "member.id");
-  if (joined_before || (options_.join_existing && !initial_before)) {
+  const bool listed = std::any_of(options_.initial_cluster.begin(), options_.initial_cluster.end(),
+                                  [this](const PeerSpec& p) { return p.name == options_.name; });
+  if (joined_before || (!initial_before && (options_.join_existing || !listed))) {
     if (auto st = join_cluster(); !st) return st;
   } else if (auto st = identify_initial_member(); !st) {
     return st;
+  } else if (!initial_before) {
+    if (auto st2 = join_or_bootstrap(); !st2) return st2;
   }
 
   if (auto st = open_storage(); !st) return st;
@@ -206,9 +216,11 @@ Status MemberImpl::start_transport() {
   t.insecure = options_.insecure_peer;
   transport::PeerHandler h;
   h.on_raft = [this](uint64_t from, std::vector<std::string> msgs) {
+    note_heard_from(from);
     post(event::RaftIn{from, std::move(msgs)});
   };
   h.on_call = [this](uint64_t from, const std::string& method, const std::string& body) {
+    note_heard_from(from);
     return on_peer_call(from, method, body);
   };
   h.on_join = [this](const std::string& body) { return serve_join(body); };
@@ -250,6 +262,7 @@ Result<std::string> MemberImpl::on_peer_call(uint64_t from, const std::string& m
     return urls;
   }
   if (method == "member.removed") return serve_removed_notice(from, body);
+  if (method == "join.heard") return serve_heard_query(body);
   if (method.rfind("repair.", 0) == 0) return serve_repair(method, body);
   if (method == kForwardBatchMethod || method.rfind("api.", 0) == 0) {
     ForwardHandler handler;

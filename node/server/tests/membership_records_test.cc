@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "../src/join_state.h"
 #include "../src/member_context.h"
@@ -101,4 +103,28 @@ TEST_CASE("join info round-trips, also through join.state, and refuses damage") 
     CHECK(!r.ok());
     if (!r.ok()) CHECK(r.error().code == "server.bad_join_state");
   }
+}
+
+TEST_CASE("peers.heard: a missing file is nobody, ids round-trip, a damaged file is refused") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("etsecd-heard-peers-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto none = read_heard_peers(dir.string());
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+
+  const std::set<uint64_t> ids = {1, 0x8e9e05c52164694dull, UINT64_MAX};
+  REQUIRE(write_heard_peers(dir.string(), ids).ok());
+  auto back = read_heard_peers(dir.string());
+  REQUIRE(back.ok());
+  CHECK(*back == ids);
+  CHECK(!std::filesystem::exists(heard_peers_path(dir.string()) + ".tmp"));
+
+  for (std::string bad : {"12\nabc\n", "0\n", "18446744073709551616\n", "12x\n", "-3\n", " 4\n"}) {
+    std::ofstream(heard_peers_path(dir.string()), std::ios::trunc) << bad;
+    auto r = read_heard_peers(dir.string());
+    CHECK_MESSAGE(!r.ok(), bad);
+  }
+  std::filesystem::remove_all(dir);
 }

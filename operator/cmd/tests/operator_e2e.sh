@@ -160,15 +160,16 @@ after="$(versions)"
 if [[ "$before" == "$after" ]]; then ok "resourceVersions and status unchanged"; else not_ok "resourceVersions and status unchanged"; fi
 check "metrics: reconciles counted" bash -c "curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -q '^etsecd_operator_reconciles_total{result=\"success\"} [1-9]'"
 
-# Scaling up: the operator adds the new member as a learner through the member API (the members
-# implement MemberAdd since issue 4), then waits for it. Its pod cannot join yet: every pod gets the
-# bootstrap --initial-cluster and --initial-cluster-state=new (docs/operator.md, "Designed, not
-# finished"), so the operator keeps waiting on it instead of changing anything else.
+# Scaling up: the operator adds the new member as a learner through the member API, the StatefulSet
+# starts its pod with the same flags as the bootstrap members (its name is not in --initial-cluster, so
+# it joins), the member is repaired, and once its pod is Ready the operator promotes it.
 kubectl -n "$NS" scale esc demo --replicas=4 >/dev/null
-learner_added() { grep -q '"msg":"done","action":"add-learner demo-3"' "$LOG" || grep '"msg":"done"' "$LOG" | grep -q 'add-learner demo-3'; }
+learner_added() { grep '"msg":"done"' "$LOG" | grep -q 'add-learner demo-3'; }
 check "scale to 4: the member API accepts AddLearner for demo-3" eventually 90 learner_added
-waits_for_new() { grep '"msg":"plan"' "$LOG" | grep -q '"message":"not Ready: demo-3"'; }
-check "scale to 4: the operator then waits for demo-3 (NotReady) instead of another change" eventually 60 waits_for_new
+promoted() { grep '"msg":"done"' "$LOG" | grep -q 'promote demo-3'; }
+check "scale to 4: demo-3 joins, becomes Ready and is promoted" eventually 150 promoted
+four_ready() { [[ "$(kubectl -n "$NS" get esc demo -o jsonpath='{.status.readyReplicas}/{.status.phase}')" == 4/Running ]]; }
+check "scale to 4: 4 Ready members, phase Running" eventually 60 four_ready
 
 # A second replica waits for the Lease and acts only after the first hands it over.
 LOG2="$DIR/operator2.log"

@@ -45,7 +45,23 @@ ObservedPod observe_pod(const json& pod) {
       if (c.value("type", "") == "Ready") p.ready = c.value("status", "") == "True";
     }
   }
+  const json::json_pointer statuses("/status/containerStatuses");
+  if (pod.contains(statuses) && pod.at(statuses).is_array() && !pod.at(statuses).empty()) {
+    const json& c = pod.at(statuses).front();  // member pods run one container
+    const json::json_pointer now_running("/state/running"), now_exit("/state/terminated/exitCode"),
+        last_exit("/lastState/terminated/exitCode");
+    p.running = c.contains(now_running) && c.at(now_running).is_object();
+    if (c.contains(now_exit) && c.at(now_exit).is_number_integer()) {
+      p.exit_code = c.at(now_exit).get<int>();
+    } else if (c.contains(last_exit) && c.at(last_exit).is_number_integer()) {
+      p.exit_code = c.at(last_exit).get<int>();
+    }
+  }
   return p;
+}
+
+bool reports_data_lost(const ObservedPod& pod) {
+  return !pod.ready && !pod.deleting && pod.exit_code == kMemberDataLostExitCode;
 }
 
 ObservedSecret observe_secret(const json& secret) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "member_identity.h"
 #include "pass.h"
 
 namespace etsecd::reconcile::detail {
@@ -96,8 +97,13 @@ void step_member_table(Pass& pass) {
       row.learner = m.is_learner;
       const json* prev = previous_member(pass, row.name);
       bool prev_same_member = prev && prev->value("memberID", "") == member_id_to_string(m.id);
+      std::optional<int> derived;
+      if (!m.share_index && !m.peer_urls.empty())
+        derived = added_member_share_index(m.id, m.peer_urls.front(), initial_cluster_token(pass.owner));
       if (m.share_index) {
         row.share_index = m.share_index;
+      } else if (derived) {
+        row.share_index = derived;
       } else if (prev_same_member && prev->contains("shareIndex") &&
                  (*prev)["shareIndex"].is_number_integer()) {
         row.share_index = (*prev)["shareIndex"].get<int>();
@@ -156,6 +162,13 @@ void step_member_table(Pass& pass) {
   if (list.available && !pass.members.empty()) {
     int highest = -1;
     for (const MemberRow& row : pass.members) highest = std::max(highest, row.ordinal);
+    // A member removed because its volume was lost keeps its pod until it is added again (the pod's
+    // exit code is the only record that its new, empty volume may be reused).
+    for (const ObservedPod& pod : pass.observed.pods) {
+      std::optional<int> ordinal = pass.names.ordinal_of(pod.name);
+      if (ordinal && *ordinal < pass.spec.replicas && reports_data_lost(pod))
+        highest = std::max(highest, *ordinal);
+    }
     pass.statefulset_replicas = std::max(highest + 1, 0);
   } else if (pass.observed.statefulset) {
     // Without the member list we cannot know better than what runs now (and must never shrink it:

@@ -1,6 +1,7 @@
 // Step 6: at most one change to the cluster per pass, chosen by priority (docs/operator.md):
-//   repair an unhealthy member  >  [readiness gate]  >  promote a caught-up learner  >  remove a member
-//   >  delete a confirmed-redundant volume  >  add a learner  >  restart an outdated member.
+//   replace a member whose volume was lost  >  repair an unhealthy member  >  [readiness gate]  >  promote a
+//   caught-up learner  >  remove a member >  delete a confirmed-redundant volume  >  add a learner  > restart
+//   an outdated member.
 // Membership changes are never combined, and nothing but a repair happens while any member is not
 // Ready. The requeue reason says what the next pass waits for.
 #include <algorithm>
@@ -88,6 +89,36 @@ bool delete_redundant_volume(Pass& pass) {
   return false;
 }
 
+// A member whose volume was lost refuses to start (its pod exits with kMemberDataLostExitCode) instead of
+// coming back empty. It is replaced in two passes: remove the old member (its shares are gone anyway, and
+// removing it lets the commit quorum follow the voter count), then add it again as a learner under the
+// same peer URL, so its pod joins under a new share index on its next start and is repaired; the usual
+// learner path then promotes it once Ready. Learners are never removed here: a re-added member's pod
+// still shows the old exit code until it restarts.
+bool replace_lost_member(Pass& pass) {
+  for (const ObservedPod& pod : pass.observed.pods) {
+    std::optional<int> ordinal = pass.names.ordinal_of(pod.name);
+    if (!ordinal || *ordinal >= pass.spec.replicas || !reports_data_lost(pod) || pass.find_member(pod.name))
+      continue;
+    change(pass, AddLearner{pod.name, {pass.names.peer_url(*ordinal)}}, phase::kDegraded, "ReaddingMember",
+           "adding " + pod.name +
+               " again as a learner: its volume was lost; it joins under a new share index and is repaired");
+    pass.degrade("MemberDataLost", "member " + pod.name + " lost its volume and is being replaced");
+    return true;
+  }
+  for (const MemberRow& m : pass.members) {
+    if (m.learner || !m.id || !m.pod || !reports_data_lost(*m.pod)) continue;
+    const std::string message = "member " + m.name + " (" + member_id_to_string(*m.id) +
+                                ") refuses to start: its data directory is empty although the cluster "
+                                "knew it, so it is removed and added again as a learner";
+    change(pass, RemoveMember{*m.id, m.name}, phase::kDegraded, "ReplacingMember", message);
+    pass.warn("MemberDataLost", message);
+    pass.degrade("MemberDataLost", message);
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void step_orchestrate(Pass& pass) {
@@ -146,6 +177,8 @@ void step_orchestrate(Pass& pass) {
   for (const MemberRow& m : pass.members) {
     if (!m.ready) unhealthy.push_back(&m);
   }
+
+  if (replace_lost_member(pass)) return;
 
   // Repair: an unready member still on an old template is restarted onto the current one.
   for (const MemberRow* m : unhealthy) {

@@ -260,6 +260,139 @@ TEST_CASE("a learner that is not Ready yet is waited for, not promoted") {
   CHECK(std::get<UpdateStatus>(plan.actions.back()).status["phase"] == "ScalingUp");
 }
 
+TEST_CASE("a joined learner's pod is created by the StatefulSet and named by the starting member") {
+  World w = running_cluster(3, 2);
+  bump_spec(w, "replicas", 4);
+  Plan plan = w.reconcile_once();
+  REQUIRE(has_action(plan, "add-learner demo-3"));
+  CHECK((*w.observed.statefulset)["spec"]["replicas"] == 3);  // no pod before the cluster knows it
+  w.apply(plan);
+  w.apply(w.reconcile_once());
+  CHECK((*w.observed.statefulset)["spec"]["replicas"] == 4);
+  // Its pod runs with the same --initial-cluster as the bootstrap members (the member joins because its
+  // name is not in it): no per-pod arguments.
+  const json& args = (*w.observed.statefulset)["spec"]["template"]["spec"]["containers"][0]["args"];
+  CHECK(std::find(args.begin(), args.end(), json("--initial-cluster-state=new")) != args.end());
+}
+
+namespace {
+
+// The pod of `name` reports what etsecd-node does when its volume was lost: not Ready, exit status 3.
+void lose_volume(World& w, const std::string& name) {
+  ObservedPod* pod = w.pod(name);
+  REQUIRE(pod);
+  pod->ready = false;
+  pod->running = false;
+  pod->exit_code = kMemberDataLostExitCode;
+}
+
+std::uint64_t id_of(const World& w, const std::string& name) {
+  for (const ObservedMember& m : w.observed.member_list.members) {
+    if (m.name == name) return m.id;
+  }
+  FAIL("no member " << name);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a member whose volume was lost is removed, added again as a learner and promoted") {
+  for (const std::string victim : {"demo-2", "demo-4"}) {  // demo-4: the highest ordinal
+    CAPTURE(victim);
+    World w = running_cluster();
+    const std::uint64_t old_id = id_of(w, victim);
+    lose_volume(w, victim);
+
+    Plan remove = w.reconcile_once();
+    CHECK(count_cluster_changes(remove) == 1);
+    CHECK(has_action(remove, "remove-member " + victim));
+    CHECK(has_action(remove, "event Warning MemberDataLost"));
+    CHECK(std::get<UpdateStatus>(remove.actions.back()).status["phase"] == "Degraded");
+    w.apply(remove);
+    w.run_statefulset_pods(false);
+    REQUIRE(w.pod(victim));  // the StatefulSet keeps the pod: its exit code is the record of the loss
+
+    Plan add = w.reconcile_once();
+    CHECK(count_cluster_changes(add) == 1);
+    CHECK(has_action(add, "add-learner " + victim));
+    CHECK((*w.observed.statefulset)["spec"]["replicas"] == 5);
+    w.apply(add);
+    // The re-added learner's pod still shows the old exit code until it restarts: not removed again.
+    Plan waiting = w.reconcile_once();
+    CHECK(count_cluster_changes(waiting) == 0);
+    CHECK(waiting.requeue.reason == RequeueReason::NotReady);
+    w.apply(waiting);
+
+    // The pod restarts, joins under the new index and is repaired: Ready, then promoted.
+    ObservedPod* pod = w.pod(victim);
+    pod->ready = true;
+    pod->running = true;
+    for (ObservedMember& m : w.observed.member_list.members) {
+      if (m.name.empty()) m.name = victim;
+    }
+    std::vector<std::string> changes = drive(w);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].rfind("promote " + victim, 0) == 0);
+    CHECK(id_of(w, victim) != old_id);
+    CHECK(w.status()["phase"] == "Running");
+    for (const json& m : w.status()["members"]) {
+      if (m["name"] == victim) CHECK(m["shareIndex"] == 6);  // a fresh index from the cluster
+    }
+    CHECK(w.observed.pvcs.size() == 5);
+  }
+}
+
+TEST_CASE("a lost volume is not replaced beyond spec.replicas, and other failures are not replacements") {
+  World w = running_cluster();
+  SUBCASE("another exit code is an ordinary unready member") {
+    lose_volume(w, "demo-1");
+    w.pod("demo-1")->exit_code = 1;
+    Plan plan = w.reconcile_once();
+    CHECK(count_cluster_changes(plan) == 0);
+    CHECK(plan.requeue.reason == RequeueReason::NotReady);
+  }
+  SUBCASE("a learner is never removed for it") {
+    bump_spec(w, "replicas", 6);
+    w.apply(w.reconcile_once());  // add-learner demo-5
+    w.apply(w.reconcile_once());
+    w.run_statefulset_pods(false);
+    lose_volume(w, "demo-5");
+    Plan plan = w.reconcile_once();
+    CHECK(count_cluster_changes(plan) == 0);
+  }
+  SUBCASE("a removed member beyond spec.replicas is not added again") {
+    lose_volume(w, "demo-4");
+    w.apply(w.reconcile_once());  // remove-member demo-4
+    bump_spec(w, "replicas", 4);
+    Plan plan = w.reconcile_once();
+    CHECK_FALSE(has_action(plan, "add-learner"));
+    CHECK((*w.observed.statefulset)["spec"]["replicas"] == 5);
+    w.apply(plan);
+    CHECK((*w.observed.statefulset)["spec"]["replicas"] == 4);
+  }
+}
+
+TEST_CASE("an added member's share index comes from its id when the member list does not report it") {
+  World w = running_cluster();
+  // What etsecd-node derives for demo-5 added with share index 6 (test vector computed independently:
+  // SHA-256 of "added-member\0<peer URL>\0<token>\0" "6", first 8 bytes big-endian).
+  const std::string url = "https://demo-5.demo-peer.ns.svc.cluster.local:2380";
+  REQUIRE(ClusterNames("demo", "ns", "cluster.local").peer_url(5) == url);
+  w.observed.member_list.members.push_back(ObservedMember{0x1c7d3d58e61ea145, "demo-5", {url}, {}, true, {}});
+  w.apply(w.reconcile_once());
+  const json& members = w.status()["members"];
+  REQUIRE(members.size() == 6);
+  CHECK(members[5]["name"] == "demo-5");
+  CHECK(members[5]["shareIndex"] == 6);
+  // Another id on that URL (index 7's) gives 7; an id no index produces gives none.
+  w.observed.member_list.members.back().id = 0xd7cdf4b2b61084ae;
+  w.apply(w.reconcile_once());
+  CHECK(w.status()["members"][5]["shareIndex"] == 7);
+  w.observed.member_list.members.back().id = 0x1234;
+  w.apply(w.reconcile_once());
+  CHECK_FALSE(w.status()["members"][5].contains("shareIndex"));
+}
+
 TEST_CASE("scale down removes members one at a time and keeps their volumes") {
   World w = running_cluster();
   bump_spec(w, "replicas", 3);

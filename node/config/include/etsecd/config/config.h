@@ -46,6 +46,9 @@ struct Config {
 
   std::vector<InitialMember> initial_cluster;  // in --initial-cluster order
   ClusterState initial_cluster_state = ClusterState::kNew;
+  // Whether --name appears in --initial-cluster. When not, the member joins the running cluster
+  // whatever --initial-cluster-state says (docs/operations.md, "How a member starts").
+  bool in_initial_cluster = true;
   std::string initial_cluster_token = "etsecd-cluster";
 
   TlsFiles client_tls;

@@ -71,11 +71,23 @@ inline constexpr ErrorSpec kNotAdded{"cluster.not_added",
                                      "'etcdctl member add NAME --learner --peer-urls=URL' first",
                                      GrpcCode::kFailedPrecondition};
 
+// FailedPrecondition. etsecd-specific: a member asked for its place with an empty data directory, but the
+// cluster already heard from the member with this peer URL, so its Raft state (votes, acknowledged
+// entries) and its shares are lost: starting it empty would be unsafe. Answered to the joining member
+// only; it refuses to start (exit status kExitMemberDataLost) until it was removed and added again.
+inline constexpr ErrorSpec kMemberDataLost{"cluster.member_data_lost",
+                                           "etcdserver: the member with this peer URL already ran in this "
+                                           "cluster and its data directory is now empty",
+                                           GrpcCode::kFailedPrecondition};
+// The exit status of etsecd-node when it refused to start because of kMemberDataLost, so that an
+// orchestrator (the operator reads the container's last exit code) can tell it from other failures.
+inline constexpr int kExitMemberDataLost = 3;
+
 // The gRPC code of a membership error above, if `error` is one.
 inline std::optional<GrpcCode> cluster_grpc_code(const Error& error) {
-  for (const ErrorSpec* spec :
-       {&kMemberNotFound, &kMemberExists, &kPeerUrlExists, &kMemberBadUrls, &kMemberNotLearner,
-        &kLearnerNotReady, &kNotEnoughStarted, &kBadLeaderTransferee, &kVoterAddRefused, &kNotAdded}) {
+  for (const ErrorSpec* spec : {&kMemberNotFound, &kMemberExists, &kPeerUrlExists, &kMemberBadUrls,
+                                &kMemberNotLearner, &kLearnerNotReady, &kNotEnoughStarted,
+                                &kBadLeaderTransferee, &kVoterAddRefused, &kNotAdded, &kMemberDataLost}) {
     if (mvcc::is(error, *spec)) return spec->grpc;
   }
   return std::nullopt;

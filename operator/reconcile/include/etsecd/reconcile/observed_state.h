@@ -36,7 +36,17 @@ struct ObservedPod {
   bool deleting = false;  // metadata.deletionTimestamp set
   std::string revision;   // label controller-revision-hash
   std::string version;    // annotation etsecd.io/version
+  bool running = false;   // the member container is running now
+  // Exit code of the member container's current terminated state, else of its last termination.
+  std::optional<int> exit_code;
 };
+
+// etsecd-node's exit status when it refused to start because its data directory is empty although the
+// cluster already heard from it (server::kExitMemberDataLost): the member must be removed and added again.
+inline constexpr int kMemberDataLostExitCode = 3;
+
+// The pod says its member's data was lost (docs/operator.md, "Replacing a member whose volume was lost").
+bool reports_data_lost(const ObservedPod& pod);
 
 struct ObservedSecret {
   std::string name;
