@@ -12,7 +12,7 @@ import signal
 import time
 
 from harness import Cluster
-from test_membership import add_learner, member_ids, promote_when_ready
+from test_membership import add_learner, member_ids, promote_when_ready, remove_member
 
 DATA_LOST_EXIT = 3
 
@@ -29,17 +29,6 @@ def read_back(c, values, endpoints=None, serializable=False):
         args = ["get", k] + (["--consistency=s"] if serializable else [])
         out = c.etcdctl(*args, endpoints=endpoints, json_out=True)
         assert base64.b64decode(out["kvs"][0]["value"]).decode() == v, k
-
-
-def remove_member(c, member_id, timeout=30):
-    """member remove, retried while the cluster elects a new leader (the wiped member may have led)."""
-    deadline = time.time() + timeout
-    while True:
-        p = c.etcdctl("member", "remove", f"{member_id:x}", check=False)
-        if p.returncode == 0:
-            return
-        assert time.time() < deadline, p.stderr
-        time.sleep(0.5)
 
 
 def expect_refusal(m, member_id, timeout=30):
