@@ -1268,6 +1268,29 @@ struct Node::Impl {
     return n;
   }
 
+  // Raft's rule for single-member changes (Ongaro, raft-dev 2015): a new leader proposes a change only
+  // once an entry of its term is on a majority of the voters, so that a conf entry of an earlier term that
+  // it lacks can never commit any more. A majority is what that argument needs (elections count
+  // majorities). Waiting for the entry to commit, i.e. for W holders, deadlocks when W = n and a voter is
+  // gone for good: its removal, the only way out, would wait for it (3 members, k = 2, its leader lost).
+  bool own_term_entry_on_majority() const {
+    if (log.term_or_zero(log.committed()) == term) return true;
+    unsigned voters = 0;
+    unsigned holding = 0;
+    for (const Member& m : membership().members) {
+      if (!m.voter) continue;
+      ++voters;
+      uint64_t match = 0;
+      if (m.id == cfg.id) {
+        match = log.stable_last();
+      } else if (auto it = prs.find(m.id); it != prs.end()) {
+        match = it->second.match;
+      }
+      if (log.term_or_zero(match) == term) ++holding;
+    }
+    return holding >= voters / 2 + 1;
+  }
+
   Result<ProposalId> propose_conf_change(ConfChange change) {
     if (role != Role::kLeader) {
       return make_error("raft.not_leader",
@@ -1285,9 +1308,9 @@ struct Node::Impl {
       return make_error("raft.conf_change_pending",
                         "another membership change is not committed yet (one at a time); retry shortly");
     }
-    if (log.term_or_zero(log.committed()) != term) {
+    if (!own_term_entry_on_majority()) {
       return make_error("raft.conf_change_pending",
-                        "the new leader has not committed an entry of its term yet; retry shortly");
+                        "the new leader's first entry is not on a majority of the voters yet; retry shortly");
     }
     auto next = apply_conf_change(membership(), change);
     if (!next) return next.error();

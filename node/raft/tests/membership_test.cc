@@ -244,3 +244,26 @@ TEST_CASE("after a leader removes itself and stops, the rest commit under the ne
   CHECK(c.node(leader).committed_membership().members.size() == 2);
   CHECK(c.node(leader).status().quorum.commit_quorum == 2);
 }
+
+TEST_CASE("W = n and the leader lost for good: the new leader can still remove it (no deadlock)") {
+  // 3 members, k = 2: W = 3, so no entry commits while one is down, not even the new leader's first.
+  // Conf changes wait only until that entry is on a majority, so the dead member's removal (which commits
+  // under the new configuration's W = 2) goes through, and writes resume.
+  TestCluster c(3, 2);
+  c.elect(1);
+  write(c, 1, 3);
+  c.crash(1);
+  c.elect(2);
+  REQUIRE(c.node(2).status().role == Role::kLeader);
+  auto stuck = c.node(2).propose(bytes_of("put y"), {bytes_of("needs-three-holders-0123")});
+  REQUIRE(stuck.ok());
+  c.deliver();
+  CHECK(c.node(2).status().commit < stuck->index);  // W = 3 of {1, 2, 3} with 1 down
+
+  change(c, 2, remove_member(1));
+  c.tick_all(2);
+  CHECK(c.node(2).status().quorum.voters == 2);
+  CHECK(c.node(2).status().commit >= stuck->index);  // committed with the removal (prefix)
+  write(c, 2, 2);
+  CHECK(c.node(2).status().commit == c.node(3).status().commit);
+}
