@@ -886,7 +886,7 @@ struct Node::Impl {
       if (!e->shares.empty()) {
         auto shares = shares_for(*e, mem->x);
         if (!shares) {
-          if (entries.empty() && i <= log.committed() && !shares_obtainable(i, to)) {
+          if (entries.empty() && i <= log.committed() && !shares_obtainable(*e, to)) {
             // Too few members still store this committed entry to rebuild the member's share
             // (they compacted it): only the repair stream from the KV stores can supply it.
             request_snapshot(to, pr);
@@ -926,12 +926,21 @@ struct Node::Impl {
     return true;
   }
 
-  // Whether k shares of entry i (other than member `to`'s own) may still be gathered: from the leader
-  // and every member not known to have compacted it (one that lacks it yet may still receive it).
-  bool shares_obtainable(uint64_t i, MemberId to) const {
+  // Whether k shares of entry e (other than member `to`'s own) may still be gathered: the leader's
+  // own and those of every other member that may hold e in its log (not known to have compacted it,
+  // not known to lack it). A member known to lack e counts only while the cache holds its share: it
+  // can receive e only from this leader, which needs k shares to compute its share first, so counting
+  // it would let two lagging members wait on each other forever.
+  bool shares_obtainable(const Entry& e, MemberId to) const {
     unsigned sources = 1;
-    for (const auto& [id, pr] : prs)
-      if (id != cfg.id && id != to && pr.log_start <= i) ++sources;
+    for (const auto& [id, pr] : prs) {
+      if (id == cfg.id || id == to || pr.log_start > e.index) continue;
+      if (pr.lacks_from <= e.index) {
+        const Member* mem = member(id);
+        if (!mem || !cache.find(e.index, e.term, mem->x)) continue;
+      }
+      ++sources;
+    }
     return sources >= quorum.threshold;
   }
 

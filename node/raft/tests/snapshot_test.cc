@@ -3,6 +3,8 @@
 // after report_snapshot; a repaired member restores from the snapshot's metadata.
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "tests/test_cluster.h"
 
 using namespace etsecd::raft;
@@ -236,6 +238,44 @@ TEST_CASE("when followers compacted entries a lagging member needs, the leader a
   c.node(1).report_snapshot(3, meta.index, true);
   write(c, 1, 1);
   CHECK(c.node(3).status().commit == c.node(1).status().commit);
+}
+
+// Simulator seed 103004 (7 members, k=4): two lagging members each counted the other as a future
+// source of a committed entry's shares, so the leader fetched forever instead of asking for a snapshot.
+// A member known to lack the entry can get it only from the leader, which first needs k shares.
+TEST_CASE("members known to lack a committed entry are no source of its shares: both get a snapshot") {
+  TestCluster c(5, 3, 3);
+  c.elect(1);
+  write(c, 1, 2);
+  c.crash(4);
+  c.crash(5);
+  write(c, 1, 4);
+  // Besides the leader only member 3 still stores the new entries (member 2 compacted them), and a
+  // restart emptied the leader's share cache: 2 of k=3 shares. Counting member 5 for member 4 (and 4
+  // for 5) would make 3.
+  compact(c, 2, c.node(2).status().applied);
+  c.crash(1);
+  c.start(1);
+  c.elect(1);
+  c.start(4);
+  c.start(5);
+  std::map<MemberId, unsigned> requests;
+  for (int t = 0; t < 10; ++t) {
+    for (MemberId id : {1, 2, 3, 4, 5}) c.node(id).tick();
+    for (const SnapshotRequest& r : requests_of(c, 1)) ++requests[r.to];
+    c.deliver();
+  }
+  CHECK(requests[4] == 1);
+  CHECK(requests[5] == 1);
+  for (MemberId id : {4, 5}) {
+    const SnapshotMeta meta = install(c, 1, id);
+    c.node(1).report_snapshot(id, meta.index, true);
+  }
+  write(c, 1, 1);
+  const uint64_t commit = c.node(1).status().commit;
+  CHECK(c.node(4).status().commit == commit);
+  CHECK(c.node(5).status().commit == commit);
+  CHECK(c.rebuild(commit, {4, 5, 3}, 3) == c.rebuild(commit, {1, 2, 3}, 3));
 }
 
 TEST_CASE("a restored former leader reports its own proposals below the snapshot as dropped") {
