@@ -926,15 +926,16 @@ struct Node::Impl {
     return true;
   }
 
-  // Whether k shares of entry e (other than member `to`'s own) may still be gathered: the leader's
-  // own and those of every other member that may hold e in its log (not known to have compacted it,
-  // not known to lack it). A member known to lack e counts only while the cache holds its share: it
-  // can receive e only from this leader, which needs k shares to compute its share first, so counting
-  // it would let two lagging members wait on each other forever.
+  // Whether k intact shares of entry e (other than member `to`'s own) may still be gathered: the
+  // leader's own unless corrupt, and those of every other member that may hold e in its log (not known
+  // to have compacted it, not known to lack it, no corrupt share of e reported). A member known to lack
+  // e counts only while the cache holds its share: it can receive e only from this leader, which needs
+  // k shares to compute its share first, so counting it would let two lagging members wait on each
+  // other forever. A corrupt share is repaired only from k intact ones, so it cannot count either.
   bool shares_obtainable(const Entry& e, MemberId to) const {
-    unsigned sources = 1;
+    unsigned sources = own_shares_intact(e) ? 1 : 0;
     for (const auto& [id, pr] : prs) {
-      if (id == cfg.id || id == to || pr.log_start > e.index) continue;
+      if (id == cfg.id || id == to || pr.log_start > e.index || reported_corrupt(id, e)) continue;
       if (pr.lacks_from <= e.index) {
         const Member* mem = member(id);
         if (!mem || !cache.find(e.index, e.term, mem->x)) continue;
@@ -942,6 +943,22 @@ struct Node::Impl {
       ++sources;
     }
     return sources >= quorum.threshold;
+  }
+
+  bool own_shares_intact(const Entry& e) const {
+    for (const Bytes& share : e.shares) {
+      auto info = sharer.check(share);
+      if (!info || info->x != self_x) return false;
+    }
+    return true;
+  }
+
+  // Member `id` reported a corrupt share of e that is not repaired yet (its fetch answers skip e).
+  bool reported_corrupt(MemberId id, const Entry& e) const {
+    auto it = repairs_wanted.find(id);
+    if (it == repairs_wanted.end()) return false;
+    auto c = it->second.lower_bound(CorruptShare{e.index, e.term, 0});
+    return c != it->second.end() && c->index == e.index && c->term == e.term;
   }
 
   // The member needs entries this leader compacted: ask the host for a repair stream.

@@ -278,6 +278,41 @@ TEST_CASE("members known to lack a committed entry are no source of its shares: 
   CHECK(c.rebuild(commit, {4, 5, 3}, 3) == c.rebuild(commit, {1, 2, 3}, 3));
 }
 
+// Simulator seed 123426 (7 members, k=3): the leader counted its own share of a committed entry as a
+// source although it was corrupt, so it fetched forever from too few intact holders. A corrupt share
+// is repaired only from k intact ones, so it is no source either.
+TEST_CASE("a corrupt share is no source of a committed entry's shares: the lagging member gets a snapshot") {
+  TestCluster c(5, 3, 3);
+  c.elect(1);
+  write(c, 1, 2);
+  c.crash(4);
+  const uint64_t first_missed = c.node(1).status().last_index + 1;
+  write(c, 1, 3);
+  // Members 3 and 5 store intact shares, member 2 compacted, and the leader's own share is corrupt
+  // (a restart emptied its cache): 2 intact sources of k=3, but 3 if its own share counted.
+  compact(c, 2, c.node(2).status().applied);
+  auto& entries = c.storage(1).mutable_entries_for_testing();
+  entries[first_missed - c.storage(1).first_index()].shares[0][8] ^= 0x5a;
+  c.crash(1);
+  c.start(1);
+  c.elect(1);
+  std::erase_if(c.outbox, [](const Message& m) { return m.to == 4; });
+  c.start(4);
+  unsigned requests = 0;
+  for (int t = 0; t < 10; ++t) {
+    for (MemberId id : {1, 2, 3, 4, 5}) c.node(id).tick();
+    for (const SnapshotRequest& r : requests_of(c, 1)) requests += r.to == 4 ? 1 : 0;
+    c.deliver();
+  }
+  CHECK(requests == 1);
+  const SnapshotMeta meta = install(c, 1, 4);
+  c.node(1).report_snapshot(4, meta.index, true);
+  write(c, 1, 1);
+  const uint64_t commit = c.node(1).status().commit;
+  CHECK(c.node(4).status().commit == commit);
+  CHECK(c.rebuild(commit, {4, 3, 5}, 3) == c.rebuild(commit, {1, 2, 3}, 3));
+}
+
 TEST_CASE("a restored former leader reports its own proposals below the snapshot as dropped") {
   TestCluster c(3, 2, 2);
   c.elect(1);
