@@ -887,8 +887,8 @@ struct Node::Impl {
         auto shares = shares_for(*e, mem->x);
         if (!shares) {
           if (entries.empty() && i <= log.committed() && !shares_obtainable(*e, to)) {
-            // Too few members still store this committed entry to rebuild the member's share
-            // (they compacted it): only the repair stream from the KV stores can supply it.
+            // Too few intact copies of this committed entry remain in logs to rebuild the member's
+            // share (compacted, corrupt or missing): only the repair stream from the KV stores can.
             request_snapshot(to, pr);
             return false;
           }
