@@ -29,6 +29,15 @@ class Writer(threading.Thread):
                 self.failed += 1
             i += 1
 
+    def finish(self):
+        self.stop.set()
+        self.join(timeout=60)
+
+    def check_acked(self, at_least=21):
+        """Enough writes went through, and every acknowledged one reads back with its value."""
+        assert len(self.acked) >= at_least, f"only {len(self.acked)} acknowledged ({self.failed} failed)"
+        check_all_acked(self.c, self.acked)
+
 
 def check_all_acked(c, acked):
     got = c.etcdctl("get", "", "--prefix", json_out=True, timeout=60)
