@@ -11,7 +11,9 @@
 
 using namespace etsecd;
 using namespace etsecd::repair;
+using etsecd::repair::testing::all_records;
 using etsecd::repair::testing::Fixture;
+using etsecd::repair::testing::store_of;
 
 namespace {
 
@@ -21,24 +23,6 @@ std::unique_ptr<mvcc::Store> make_store(mvcc::MemoryBackend** raw = nullptr) {
   auto store = mvcc::Store::open(std::move(backend));
   REQUIRE(store.ok());
   return std::move(store).value();
-}
-
-std::unique_ptr<mvcc::Store> store_of(const Fixture& f, uint8_t x) {
-  auto store = make_store();
-  REQUIRE(store->begin_install(1, f.point).ok());
-  REQUIRE(store->install_chunk(f.by_x.at(x)).ok());
-  REQUIRE(store->finish_install().ok());
-  return store;
-}
-
-RecordList all_records(const mvcc::Store& store) {
-  RecordList out;
-  auto meta = store.export_records([&](const mvcc::RecordKey& k, const mvcc::Record& r) {
-    out.emplace_back(k, r);
-    return Status::Ok();
-  });
-  REQUIRE(meta.ok());
-  return out;
 }
 
 struct Streamed {

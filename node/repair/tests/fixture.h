@@ -2,12 +2,17 @@
 // A little cluster's worth of MVCC records for repair tests: several revisions per key, tombstones, and
 // every put's value split for share indexes 1..members, so each "member" has its own share of each record.
 
+#include <doctest/doctest.h>
+
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "etsecd/mvcc/backend.h"
+#include "etsecd/mvcc/memory_backend.h"
+#include "etsecd/mvcc/store.h"
 #include "etsecd/repair/rebuild_chunk.h"
 #include "etsecd/shamir/random.h"
 #include "etsecd/shamir/shamir.h"
@@ -64,5 +69,30 @@ struct Fixture {
     return f;
   }
 };
+
+inline std::unique_ptr<mvcc::Store> memory_store() {
+  auto store = mvcc::Store::open(std::make_unique<mvcc::MemoryBackend>());
+  REQUIRE(store.ok());
+  return std::move(store).value();
+}
+
+// A holder: an in-memory store with member x's records installed at the fixture's point.
+inline std::unique_ptr<mvcc::Store> store_of(const Fixture& f, uint8_t x) {
+  auto store = memory_store();
+  REQUIRE(store->begin_install(1, f.point).ok());
+  REQUIRE(store->install_chunk(f.by_x.at(x)).ok());
+  REQUIRE(store->finish_install().ok());
+  return store;
+}
+
+inline RecordList all_records(const mvcc::Store& store) {
+  RecordList out;
+  auto meta = store.export_records([&](const mvcc::RecordKey& k, const mvcc::Record& r) {
+    out.emplace_back(k, r);
+    return Status::Ok();
+  });
+  REQUIRE(meta.ok());
+  return out;
+}
 
 }  // namespace etsecd::repair::testing

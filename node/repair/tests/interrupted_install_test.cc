@@ -24,7 +24,9 @@
 
 using namespace etsecd;
 using namespace etsecd::repair;
+using etsecd::repair::testing::all_records;
 using etsecd::repair::testing::Fixture;
+using etsecd::repair::testing::store_of;
 namespace fs = std::filesystem;
 
 namespace {
@@ -80,17 +82,6 @@ struct Disk {
   }
 };
 
-RecordList all_records(const mvcc::Store& store) {
-  RecordList out;
-  REQUIRE(store
-              .export_records([&](const mvcc::RecordKey& k, const mvcc::Record& r) {
-                out.emplace_back(k, r);
-                return Status::Ok();
-              })
-              .ok());
-  return out;
-}
-
 struct World {
   Fixture f = Fixture::make(80, 3, 64, 5, 3, 6);
   std::map<uint64_t, std::unique_ptr<mvcc::Store>> holders;
@@ -99,14 +90,7 @@ struct World {
   int chunks = 0;
 
   World() {
-    for (uint8_t x = 1; x <= 5; ++x) {
-      auto s = mvcc::Store::open(std::make_unique<mvcc::MemoryBackend>());
-      REQUIRE(s.ok());
-      REQUIRE((*s)->begin_install(1, f.point).ok());
-      REQUIRE((*s)->install_chunk(f.by_x.at(x)).ok());
-      REQUIRE((*s)->finish_install().ok());
-      holders[x] = std::move(*s);
-    }
+    for (uint8_t x = 1; x <= 5; ++x) holders[x] = store_of(f, x);
   }
 
   // One repair stream from holder 1 to the new member; the member's finish stops where crash_at says.

@@ -13,7 +13,10 @@
 
 using namespace etsecd;
 using namespace etsecd::repair;
+using etsecd::repair::testing::all_records;
 using etsecd::repair::testing::Fixture;
+using etsecd::repair::testing::memory_store;
+using etsecd::repair::testing::store_of;
 
 namespace {
 
@@ -21,36 +24,11 @@ std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-std::unique_ptr<mvcc::Store> empty_store() {
-  auto store = mvcc::Store::open(std::make_unique<mvcc::MemoryBackend>());
-  REQUIRE(store.ok());
-  return std::move(store).value();
-}
-
-std::unique_ptr<mvcc::Store> store_of(const Fixture& f, uint8_t x) {
-  auto store = empty_store();
-  REQUIRE(store->begin_install(1, f.point).ok());
-  REQUIRE(store->install_chunk(f.by_x.at(x)).ok());
-  REQUIRE(store->finish_install().ok());
-  return store;
-}
-
-RecordList all_records(const mvcc::Store& store) {
-  RecordList out;
-  REQUIRE(store
-              .export_records([&](const mvcc::RecordKey& k, const mvcc::Record& r) {
-                out.emplace_back(k, r);
-                return Status::Ok();
-              })
-              .ok());
-  return out;
-}
-
 // Members 1..5 hold shares x = id; member 6 is new. The leader is member 1.
 struct World {
   Fixture f = Fixture::make(150, 4, 120, 21, 3, 6);
   std::map<uint64_t, std::unique_ptr<mvcc::Store>> stores;
-  std::unique_ptr<mvcc::Store> target = empty_store();
+  std::unique_ptr<mvcc::Store> target = memory_store();
   std::string installed_raft_meta;
   std::optional<mvcc::SnapshotPoint> published;
   Receiver receiver{*target, Receiver::Hooks{[this](const mvcc::SnapshotPoint&, const std::string& meta) {
