@@ -21,15 +21,6 @@ const Member* find(const Membership& m, MemberId id) {
   return nullptr;
 }
 
-void write(TestCluster& c, MemberId leader, int count) {
-  for (int i = 0; i < count; ++i) {
-    auto id = c.node(leader).propose(bytes_of("put " + std::to_string(i)),
-                                     {bytes_of("value-" + std::to_string(i) + "-0123456789")});
-    REQUIRE(id.ok());
-  }
-  c.deliver();
-}
-
 // Commits a change and returns the proposal.
 ProposalId change(TestCluster& c, MemberId leader, const ConfChange& cc) {
   auto id = c.node(leader).propose_conf_change(cc);

@@ -12,15 +12,6 @@ using namespace etsecd::raft::testing;
 
 namespace {
 
-void write(TestCluster& c, MemberId leader, int count) {
-  for (int i = 0; i < count; ++i) {
-    auto id = c.node(leader).propose(bytes_of("put " + std::to_string(i)),
-                                     {bytes_of("value-" + std::to_string(i) + "-0123456789")});
-    REQUIRE(id.ok());
-  }
-  c.deliver();
-}
-
 // What a host does once its KV store made `index` durable.
 void compact(TestCluster& c, MemberId id, uint64_t index) {
   REQUIRE(c.storage(id).compact(index, c.node(id).membership_at(index)).ok());

@@ -142,4 +142,14 @@ class TestCluster {
 
 inline Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
+// `count` puts with one value each through `leader`, then delivers everything.
+inline void write(TestCluster& c, MemberId leader, int count) {
+  for (int i = 0; i < count; ++i) {
+    auto id = c.node(leader).propose(bytes_of("put " + std::to_string(i)),
+                                     {bytes_of("value-" + std::to_string(i) + "-0123456789")});
+    REQUIRE(id.ok());
+  }
+  c.deliver();
+}
+
 }  // namespace etsecd::raft::testing
