@@ -1664,6 +1664,11 @@ Ready Node::ready() { return impl_->ready(); }
 void Node::advance(const Ready& ready) { impl_->advance(ready); }
 const NodeStats& Node::stats() const { return impl_->stats; }
 const Membership& Node::membership() const { return impl_->confs.latest(); }
+uint64_t Node::match_of(MemberId to) const {
+  if (impl_->role != Role::kLeader) return 0;
+  auto it = impl_->prs.find(to);
+  return it == impl_->prs.end() ? 0 : it->second.match;
+}
 const Membership& Node::committed_membership() const { return impl_->confs.committed(); }
 bool Node::removed_self() const { return impl_->confs.removed_self(); }
 Status Node::check_restore(const SnapshotMeta& meta) const { return impl_->check_restore(meta); }

@@ -258,3 +258,17 @@ TEST_CASE("W = n and the leader lost for good: the new leader can still remove i
   write(c, 2, 2);
   CHECK(c.node(2).status().commit == c.node(3).status().commit);
 }
+
+TEST_CASE("match_of: the leader's view of how far each member holds its log; 0 elsewhere") {
+  TestCluster c(3, 2);
+  c.elect(1);
+  write(c, 1, 3);
+  const uint64_t last = c.node(1).status().commit;
+  CHECK(c.node(1).match_of(2) == last);
+  c.crash(3);
+  write(c, 1, 1);
+  CHECK(c.node(1).match_of(2) == last + 1);
+  CHECK(c.node(1).match_of(3) == last);  // it missed the last write
+  CHECK(c.node(2).match_of(1) == 0);     // not the leader
+  CHECK(c.node(1).match_of(42) == 0);    // not a member
+}

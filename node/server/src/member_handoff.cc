@@ -10,12 +10,6 @@
 
 namespace etsecd::server {
 
-void MemberImpl::note_peer_progress(const raft::Message& msg) {
-  if (msg.type != raft::MessageType::kAppendResp || msg.reject) return;
-  uint64_t& match = peer_match_[msg.from];
-  match = std::max(match, msg.index);
-}
-
 void MemberImpl::hand_off_leadership() {
   if (removed_.load() || !published().is_leader || !loop_.joinable()) return;
   struct Choice {
@@ -30,8 +24,7 @@ void MemberImpl::hand_off_leadership() {
       bool found = false;
       for (const auto& m : node_->committed_membership().members) {
         if (!m.voter || m.id == id_) continue;
-        auto it = peer_match_.find(m.id);
-        const uint64_t match = it == peer_match_.end() ? 0 : it->second;
+        const uint64_t match = node_->match_of(m.id);
         if (!found || match > choice->match) {
           found = true;
           *choice = Choice{m.id, match};

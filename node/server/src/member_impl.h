@@ -206,8 +206,7 @@ class MemberImpl final : public Member {
   Status wait_applied(uint64_t index, Deadline deadline);
 
   // --- member_handoff.cc (stop path): a leader stopped on purpose first hands leadership over.
-  void hand_off_leadership();                         // any thread but the loop, before stopping_
-  void note_peer_progress(const raft::Message& msg);  // loop thread
+  void hand_off_leadership();  // any thread but the loop, before stopping_
   // --- member_repair.cc
   void maybe_compact();                                     // loop thread
   void start_repair(const raft::SnapshotRequest& request);  // loop thread
@@ -276,8 +275,6 @@ class MemberImpl final : public Member {
   std::mutex removed_mu_;
   std::function<void()> removed_handler_;
   std::atomic<bool> removed_{false};
-
-  std::map<uint64_t, uint64_t> peer_match_;  // loop thread: highest index each voter acknowledged
 
   std::map<uint64_t, RepairSession> repairs_;  // loop thread: by target member
   // loop thread: the snapshot of each target's last failed stream, which its retry resumes.

@@ -63,7 +63,6 @@ void MemberImpl::dispatch(Event& ev) {
         continue;
       }
       if (msg->from != in->from || msg->to != id_) continue;  // the stream's identity must match
-      note_peer_progress(*msg);
       (void)node_->step(*msg);
     }
   } else if (auto* p = std::get_if<event::Propose>(&ev)) {

@@ -200,6 +200,9 @@ class Node {
   // and its vote requests override followers' leader lease. Transfer to self: Ok, nothing happens.
   // Errors: raft.not_leader, raft.unknown_member, raft.not_voter.
   Status transfer_leadership(MemberId to);
+  // Leader: the highest log index member `to` is known to hold (its Progress match), 0 when unknown or
+  // when this member does not lead. Where a planned leadership transfer should go (the most caught up).
+  uint64_t match_of(MemberId to) const;
   // True once a committed conf change removed this member: it no longer votes or campaigns; the host
   // should stop it and wipe its shares.
   bool removed_self() const;
