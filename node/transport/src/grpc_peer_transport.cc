@@ -213,6 +213,9 @@ class GrpcPeerTransport final : public PeerTransport {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options_.listen_address, server_creds, &bound_port_);
     builder.RegisterService(&service_);
+    // Raft streams park a thread each and forwarded batches wait for their commit: with gRPC's default of
+    // 2 idle pollers, every call that found no idle thread would create one and end it afterwards.
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
     builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
     builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
     server_ = builder.BuildAndStart();
