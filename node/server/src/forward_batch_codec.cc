@@ -117,4 +117,48 @@ Result<std::vector<Result<std::string>>> decode_forward_results(const std::strin
   return out;
 }
 
+namespace {
+constexpr char kRequestFrame = 'Q';
+constexpr char kResultFrame = 'R';
+constexpr size_t kFrameHeader = 9;  // id (8 bytes, little-endian) and the kind byte
+
+std::string frame_header(uint64_t id, char kind) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((id >> (8 * i)) & 0xff));
+  out.push_back(kind);
+  return out;
+}
+}  // namespace
+
+std::string encode_forward_request_frame(uint64_t id, const ForwardedRequest& request) {
+  return frame_header(id, kRequestFrame) + encode_forward_batch({request});
+}
+
+std::string encode_forward_result_frame(uint64_t id, const Result<std::string>& result) {
+  return frame_header(id, kResultFrame) + encode_forward_results({result});
+}
+
+Result<ForwardFrame> decode_forward_frame(const std::string& bytes) {
+  if (bytes.size() < kFrameHeader) return malformed("truncated frame header");
+  ForwardFrame frame;
+  for (int i = 0; i < 8; ++i)
+    frame.id |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  const std::string rest = bytes.substr(kFrameHeader);
+  if (bytes[8] == kRequestFrame) {
+    auto requests = decode_forward_batch(rest);
+    if (!requests) return requests.error();
+    if (requests->size() != 1) return malformed("a request frame carries one request");
+    frame.request = std::move(requests->front());
+    return frame;
+  }
+  if (bytes[8] == kResultFrame) {
+    auto results = decode_forward_results(rest, 1);
+    if (!results) return results.error();
+    frame.is_result = true;
+    frame.result = std::move(results->front());
+    return frame;
+  }
+  return malformed("unknown frame kind");
+}
+
 }  // namespace etsecd::server

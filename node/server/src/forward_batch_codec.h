@@ -3,6 +3,7 @@
 // the body of its answer (one result per request, in the same order). Each request carries the time it
 // has left, not a clock reading: members' steady clocks are unrelated.
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,19 @@ Result<std::vector<ForwardedRequest>> decode_forward_batch(const std::string& by
 std::string encode_forward_results(const std::vector<Result<std::string>>& results);
 // Errors: server.malformed_batch, or a count different from `expected`.
 Result<std::vector<Result<std::string>>> decode_forward_results(const std::string& bytes, size_t expected);
+
+// One forwarded request or its result as a frame on the Raft stream (forward_stream.h): the id the
+// follower picked for it, a kind byte, then a batch of that one request or the results of one.
+struct ForwardFrame {
+  uint64_t id = 0;
+  bool is_result = false;
+  ForwardedRequest request;                              // when !is_result
+  Result<std::string> result = Result<std::string>("");  // when is_result
+};
+
+std::string encode_forward_request_frame(uint64_t id, const ForwardedRequest& request);
+std::string encode_forward_result_frame(uint64_t id, const Result<std::string>& result);
+// Errors: server.malformed_batch.
+Result<ForwardFrame> decode_forward_frame(const std::string& bytes);
 
 }  // namespace etsecd::server

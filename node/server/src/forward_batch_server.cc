@@ -1,5 +1,7 @@
 #include "forward_batch_server.h"
 
+#include <pthread.h>
+
 #include "forward_batch_codec.h"
 
 namespace etsecd::server {
@@ -53,7 +55,10 @@ void ForwardBatchServer::run(std::function<void()> task) {
     cv_.notify_one();
     return;
   }
-  threads_.emplace_back([this] { work(); });
+  threads_.emplace_back([this] {
+    pthread_setname_np(pthread_self(), "forward-worker");
+    work();
+  });
 }
 
 void ForwardBatchServer::work() {

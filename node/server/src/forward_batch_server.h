@@ -30,9 +30,10 @@ class ForwardBatchServer {
   // Decodes the batch, runs each request through `handler`, returns the encoded results in order.
   // Errors: server.malformed_batch.
   Result<std::string> serve(const std::string& body, const Handler& handler);
+  // Runs `task` on a pooled thread (a request forwarded on the Raft stream, forward_stream.h).
+  void run(std::function<void()> task);
 
  private:
-  void run(std::function<void()> task);
   void work();
 
   size_t max_threads_;

@@ -32,6 +32,7 @@
 #include "etsecd/shamir/random.h"
 #include "forward_batch_server.h"
 #include "forward_batcher.h"
+#include "forward_stream.h"
 #include "join_state.h"
 #include "member_context.h"
 
@@ -148,6 +149,8 @@ class MemberImpl final : public Member {
   Status create_core();
   Status start_transport();
   Result<std::string> on_peer_call(uint64_t from, const std::string& method, const std::string& body);
+  // Forwarded requests (as leader) or their results (as the follower that sent them), transport thread.
+  void on_forward_frames(uint64_t from, std::vector<std::string> frames);
   Status identify_initial_member();
 
   // --- member_join.cc
@@ -241,7 +244,8 @@ class MemberImpl final : public Member {
   std::unique_ptr<shamir::RandomSource> rng_;
   std::unique_ptr<raft::Node> node_;
   std::unique_ptr<transport::PeerTransport> transport_;
-  std::unique_ptr<ForwardBatcher> forward_batcher_;           // this member's requests to the leader
+  std::unique_ptr<ForwardStream> forward_stream_;             // this member's requests to the leader
+  std::unique_ptr<ForwardBatcher> forward_batcher_;           // the same, to a leader without streams
   std::unique_ptr<ForwardBatchServer> forward_batch_server_;  // followers' batches, when leader
 
   std::mutex inbox_mu_;
@@ -255,6 +259,7 @@ class MemberImpl final : public Member {
   std::deque<event::ReadIndex> deferred_reads_;
   std::deque<event::ConfChange> deferred_conf_changes_;  // another change pending, or a transfer
   raft::Membership committed_membership_;                // last one handled by on_membership_committed
+  uint64_t known_leader_ = 0;                            // the core's leader as of the last Ready
 
   mutable std::mutex status_mu_;
   std::condition_variable applied_cv_;

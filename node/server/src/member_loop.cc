@@ -246,6 +246,12 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
     proposals_.erase(it);
   }
   for (const auto& request : rd.snapshot_requests) start_repair(request);
+  if (rd.soft_state && rd.soft_state->leader != known_leader_) {
+    // Requests forwarded to a member that no longer leads get no answer from its new role.
+    if (known_leader_ != 0 && known_leader_ != id_)
+      forward_stream_->fail(known_leader_, mvcc::make_error(kLeaderChanged));
+    known_leader_ = rd.soft_state->leader;
+  }
   if (rd.soft_state && rd.soft_state->role != raft::Role::kLeader) {
     cancel_repairs();  // a later leader repairs with its own stream
     // Lost leadership: nobody will confirm these reads or commit these deferred proposals here.

@@ -1,5 +1,7 @@
 // Start-up: identities, storage, the Raft core and the peer transport.
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -131,7 +133,10 @@ Status MemberImpl::open() {
   publish();
   committed_membership_ = node_->committed_membership();
   on_membership_committed(committed_membership_);
-  loop_ = std::thread([this] { run_loop(); });
+  loop_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "etsecd-loop");  // for top -H and profiles
+    run_loop();
+  });
   logger().info(
       "member started",
       {{"id", id_}, {"cluster_id", cluster_id_}, {"quorum", raft::describe(node_->status().quorum)}});
@@ -224,6 +229,18 @@ Status MemberImpl::start_transport() {
     return on_peer_call(from, method, body);
   };
   h.on_join = [this](const std::string& body) { return serve_join(body); };
+  h.on_forward = [this](uint64_t from, std::vector<std::string> frames) {
+    note_heard_from(from);
+    on_forward_frames(from, std::move(frames));
+  };
+  h.on_unreachable = [this](uint64_t peer) {
+    forward_stream_->fail(peer,
+                          make_error("transport.unreachable",
+                                     "the stream to leader " + std::to_string(peer) +
+                                         " broke; the forwarded request may or may not have been applied"));
+  };
+  forward_stream_ = std::make_unique<ForwardStream>(
+      [this](uint64_t leader, std::string frame) { transport_->send_forward(leader, std::move(frame)); });
   // Up to 4 batches on the way at once, of up to 256 requests (not tuned: with 1, a request arriving just
   // after a batch left would wait for that batch's whole round trip); the leader side runs each request
   // of a batch on its own (reused) thread.
@@ -277,6 +294,36 @@ Result<std::string> MemberImpl::on_peer_call(uint64_t from, const std::string& m
   return make_error("server.unknown_method", "unknown peer method '" + method + "'");
 }
 
+void MemberImpl::on_forward_frames(uint64_t from, std::vector<std::string> frames) {
+  for (auto& bytes : frames) {
+    auto frame = decode_forward_frame(bytes);
+    if (!frame) {
+      logger().warn("dropped malformed forwarded frame", {{"from", from}, {"error", frame.error().code}});
+      continue;
+    }
+    if (frame->is_result) {
+      forward_stream_->on_result(from, frame->id, std::move(frame->result));
+      continue;
+    }
+    // A follower's request: it waits for the commit, so it runs on a worker, like a forwarded batch.
+    const auto deadline = std::chrono::steady_clock::now() + frame->request.time_left;
+    forward_batch_server_->run([this, from, id = frame->id, request = std::move(frame->request), deadline] {
+      Result<std::string> result = mvcc::make_error(kStopped);
+      if (request.method.rfind("api.", 0) != 0) {
+        result = make_error("server.unknown_method", "method '" + request.method + "' cannot be forwarded");
+      } else {
+        ForwardHandler handler;
+        {
+          std::lock_guard lock(forward_mu_);
+          handler = forward_handler_;
+        }
+        if (handler) result = handler(request.method, request.body, deadline);
+      }
+      transport_->send_forward(from, encode_forward_result_frame(id, result));
+    });
+  }
+}
+
 void MemberImpl::set_forward_handler(ForwardHandler handler) {
   std::lock_guard lock(forward_mu_);
   forward_handler_ = std::move(handler);
@@ -286,8 +333,11 @@ Result<std::string> MemberImpl::call_leader(const std::string& method, const std
                                             Deadline deadline) {
   for (;;) {
     const auto pub = published();
-    if (pub.leader != 0 && pub.leader != id_)
+    if (pub.leader != 0 && pub.leader != id_) {
+      if (transport_->forwards_on_stream(pub.leader))
+        return forward_stream_->call(pub.leader, method, body, deadline);
       return forward_batcher_->call(pub.leader, method, body, deadline);
+    }
     if (pub.leader == id_) return mvcc::make_error(kNotLeader, "this member is the leader");
     // No leader known yet (an election is running): wait a little, as etcd does, before giving up.
     if (std::chrono::steady_clock::now() + options_.heartbeat_interval > deadline)
@@ -392,6 +442,7 @@ Published MemberImpl::published() const {
 void MemberImpl::stop() {
   if (!stopping_.load()) hand_off_leadership();
   if (stopping_.exchange(true)) return;
+  if (forward_stream_) forward_stream_->close(mvcc::make_error(kStopped));
   inbox_cv_.notify_all();
   applied_cv_.notify_all();
   if (loop_.joinable()) loop_.join();

@@ -1,12 +1,16 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "forward_batch_codec.h"
 #include "forward_batch_server.h"
 #include "forward_batcher.h"
+#include "forward_stream.h"
 
 using namespace etsecd;
 using namespace etsecd::server;
@@ -126,4 +130,118 @@ TEST_CASE("a batch naming a method that is not a client request is refused per r
   CHECK(!(*res)[0]);
   CHECK(*(*res)[1] == "v");
   CHECK(!server.serve("junk", nullptr));
+}
+
+TEST_CASE("a forwarded request or result frame survives encoding; damaged frames are errors") {
+  const auto req =
+      encode_forward_request_frame(0x0102030405060708ULL, {"api.KV.Put", std::string("v\0w", 3), 250ms});
+  auto back = decode_forward_frame(req);
+  REQUIRE(back);
+  CHECK(back->id == 0x0102030405060708ULL);
+  CHECK_FALSE(back->is_result);
+  CHECK(back->request.method == "api.KV.Put");
+  CHECK(back->request.body == std::string("v\0w", 3));
+  CHECK(back->request.time_left == 250ms);
+
+  auto ok = decode_forward_frame(encode_forward_result_frame(7, std::string("resp")));
+  REQUIRE(ok);
+  CHECK(ok->is_result);
+  CHECK(ok->id == 7);
+  CHECK(*ok->result == "resp");
+  const auto err_frame =
+      encode_forward_result_frame(8, make_error("server.not_leader", "etcdserver: not leader"));
+  auto err = decode_forward_frame(err_frame);
+  REQUIRE(err);
+  CHECK(err->result.error().code == "server.not_leader");
+  CHECK(err->result.error().message == "etcdserver: not leader");
+
+  for (size_t cut = 0; cut < req.size(); ++cut) CHECK(!decode_forward_frame(req.substr(0, cut)));
+  for (size_t cut = 0; cut < err_frame.size(); ++cut) CHECK(!decode_forward_frame(err_frame.substr(0, cut)));
+  CHECK(!decode_forward_frame(req + "x"));
+  std::string unknown_kind = req;
+  unknown_kind[8] = 'Z';
+  CHECK(!decode_forward_frame(unknown_kind));
+  // A request frame holding two requests is not a request frame.
+  std::string two =
+      req.substr(0, 9) + encode_forward_batch({{"api.KV.Put", "a", 1ms}, {"api.KV.Put", "b", 1ms}});
+  CHECK(!decode_forward_frame(two));
+}
+
+namespace {
+// Records what a ForwardStream sends, as the leader's end of the stream would see it.
+struct SentFrames {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<uint64_t, ForwardFrame>> frames;
+  ForwardStream::Send send() {
+    return [this](uint64_t leader, std::string bytes) {
+      auto f = decode_forward_frame(bytes);
+      REQUIRE(f);
+      std::lock_guard lock(mu);
+      frames.emplace_back(leader, std::move(*f));
+      cv.notify_all();
+    };
+  }
+  std::pair<uint64_t, ForwardFrame> wait(size_t i) {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, 5s, [&] { return frames.size() > i; }));
+    return frames[i];
+  }
+};
+}  // namespace
+
+TEST_CASE("a request forwarded on the stream gets the leader's result, and only from that leader") {
+  SentFrames sent;
+  ForwardStream fs(sent.send());
+  std::promise<Result<std::string>> got;
+  std::thread caller(
+      [&] { got.set_value(fs.call(3, "api.KV.Put", "body", std::chrono::steady_clock::now() + 5s)); });
+  auto [leader, frame] = sent.wait(0);
+  CHECK(leader == 3);
+  CHECK(frame.request.method == "api.KV.Put");
+  CHECK(frame.request.body == "body");
+  CHECK(frame.request.time_left > 4s);
+  CHECK(frame.request.time_left <= 5s);
+  fs.on_result(4, frame.id, std::string("from the wrong member"));    // ignored
+  fs.on_result(3, frame.id + 1, std::string("for another request"));  // ignored
+  fs.on_result(3, frame.id, std::string("answer"));
+  fs.on_result(3, frame.id, std::string("duplicate"));  // ignored
+  caller.join();
+  auto r = got.get_future().get();
+  REQUIRE(r);
+  CHECK(*r == "answer");
+}
+
+TEST_CASE(
+    "forwarded requests fail when their leader is lost, time out at their deadline, and stop with the "
+    "member") {
+  SentFrames sent;
+  ForwardStream fs(sent.send());
+  std::promise<Result<std::string>> to3, to5;
+  std::thread a(
+      [&] { to3.set_value(fs.call(3, "api.KV.Put", "a", std::chrono::steady_clock::now() + 10s)); });
+  sent.wait(0);
+  std::thread b(
+      [&] { to5.set_value(fs.call(5, "api.KV.Put", "b", std::chrono::steady_clock::now() + 10s)); });
+  sent.wait(1);
+  fs.fail(3, make_error("transport.unreachable", "stream broke"));
+  a.join();
+  auto ra = to3.get_future().get();
+  REQUIRE_FALSE(ra);
+  CHECK(ra.error().code == "transport.unreachable");
+
+  const auto start = std::chrono::steady_clock::now();
+  auto timed_out = fs.call(5, "api.KV.Put", "c", start + 100ms);
+  REQUIRE_FALSE(timed_out);
+  CHECK(timed_out.error().code == "server.timeout");
+  CHECK(std::chrono::steady_clock::now() - start >= 100ms);
+
+  fs.close(make_error("server.stopped", "stopped"));
+  b.join();
+  auto rb = to5.get_future().get();
+  REQUIRE_FALSE(rb);
+  CHECK(rb.error().code == "server.stopped");
+  auto after = fs.call(5, "api.KV.Put", "d", std::chrono::steady_clock::now() + 1s);
+  REQUIRE_FALSE(after);
+  CHECK(after.error().code == "server.stopped");
 }

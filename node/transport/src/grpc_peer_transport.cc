@@ -86,6 +86,7 @@ class PeerService final : public peer::Peer::Service {
     resp->set_member_id(self_.member_id);
     resp->set_cluster_fingerprint(self_.cluster_fingerprint);
     resp->set_version(self_.version);
+    resp->set_forwards_on_stream(true);
     if (req->cluster_fingerprint() != self_.cluster_fingerprint) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           "member '" + req->name() +
@@ -105,8 +106,16 @@ class PeerService final : public peer::Peer::Service {
       if (batch.from() != from || batch.to() != self_.member_id) {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "batch addressed to another member");
       }
-      std::vector<std::string> msgs(batch.messages().begin(), batch.messages().end());
-      if (handler_.on_raft) handler_.on_raft(from, std::move(msgs));
+      if (batch.messages_size() > 0 && handler_.on_raft) {
+        std::vector<std::string> msgs(std::make_move_iterator(batch.mutable_messages()->begin()),
+                                      std::make_move_iterator(batch.mutable_messages()->end()));
+        handler_.on_raft(from, std::move(msgs));
+      }
+      if (batch.forwards_size() > 0 && handler_.on_forward) {
+        std::vector<std::string> frames(std::make_move_iterator(batch.mutable_forwards()->begin()),
+                                        std::make_move_iterator(batch.mutable_forwards()->end()));
+        handler_.on_forward(from, std::move(frames));
+      }
     }
     return grpc::Status::OK;
   }
@@ -148,8 +157,12 @@ class PeerSender {
   }
   ~PeerSender() { stop(); }
 
-  void enqueue(std::vector<std::string> messages);
+  void enqueue(std::vector<std::string> messages, bool forwards = false);
   void stop();
+  bool forwards_on_stream() {
+    std::lock_guard lock(channel_mu_);
+    return peer_forwards_;
+  }
   Result<std::string> call(const std::string& method, const std::string& body,
                            std::chrono::steady_clock::time_point deadline);
   void call_async(const std::string& method, const std::string& body,
@@ -168,7 +181,11 @@ class PeerSender {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::vector<std::string>> queue_;
+  struct Queued {
+    std::vector<std::string> frames;
+    bool forwards = false;  // RaftBatch.forwards, else RaftBatch.messages
+  };
+  std::deque<Queued> queue_;
   size_t queued_bytes_ = 0;
   bool stopping_ = false;
   grpc::ClientContext* stream_ctx_ = nullptr;  // guarded by mu_, for cancellation on stop
@@ -177,6 +194,7 @@ class PeerSender {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<peer::Peer::Stub> stub_;
   bool hello_ok_ = false;
+  bool peer_forwards_ = false;  // the peer's latest Hello said forwards_on_stream
 
   std::thread thread_;
 };
@@ -260,6 +278,22 @@ class GrpcPeerTransport final : public PeerTransport {
     sender->enqueue(std::move(messages));
   }
 
+  void send_forward(uint64_t to, std::string frame) override {
+    auto sender = find(to);
+    if (!sender) {
+      report_unreachable(to);
+      return;
+    }
+    std::vector<std::string> frames;
+    frames.push_back(std::move(frame));
+    sender->enqueue(std::move(frames), true);
+  }
+
+  bool forwards_on_stream(uint64_t peer) override {
+    auto sender = find(peer);
+    return sender && sender->forwards_on_stream();
+  }
+
   Result<std::string> call(uint64_t to, const std::string& method, const std::string& body) override {
     return call(to, method, body, std::chrono::steady_clock::now() + options_.call_timeout);
   }
@@ -330,7 +364,7 @@ class GrpcPeerTransport final : public PeerTransport {
   bool shut_down_ = false;
 };
 
-void PeerSender::enqueue(std::vector<std::string> messages) {
+void PeerSender::enqueue(std::vector<std::string> messages, bool forwards) {
   size_t bytes = 0;
   for (const auto& m : messages) bytes += m.size();
   {
@@ -342,7 +376,7 @@ void PeerSender::enqueue(std::vector<std::string> messages) {
       queued_bytes_ = 0;
     } else {
       queued_bytes_ += bytes;
-      queue_.push_back(std::move(messages));
+      queue_.push_back(Queued{std::move(messages), forwards});
       cv_.notify_one();
       return;
     }
@@ -392,6 +426,7 @@ bool PeerSender::ensure_channel() {
   peer::HelloResponse resp;
   auto st = stub_->Hello(&ctx, req, &resp);
   hello_ok_ = st.ok() && resp.cluster_fingerprint() == self.cluster_fingerprint && resp.member_id() == id_;
+  if (hello_ok_) peer_forwards_ = resp.forwards_on_stream();
   return hello_ok_;
 }
 
@@ -491,7 +526,13 @@ void PeerSender::run() {
         if (stopping_) break;
         // Coalesce everything queued into one batch: one write, one syscall, under load.
         while (!queue_.empty()) {
-          for (auto& m : queue_.front()) batch.add_messages(std::move(m));
+          for (auto& m : queue_.front().frames) {
+            if (queue_.front().forwards) {
+              batch.add_forwards(std::move(m));
+            } else {
+              batch.add_messages(std::move(m));
+            }
+          }
           queue_.pop_front();
         }
         queued_bytes_ = 0;

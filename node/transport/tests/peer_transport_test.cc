@@ -53,6 +53,7 @@ struct Inbox {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::pair<uint64_t, std::string>> got;
+  std::vector<std::pair<uint64_t, std::string>> forwards;
   std::atomic<int> unreachable{0};
 
   PeerHandler handler() {
@@ -60,6 +61,11 @@ struct Inbox {
     h.on_raft = [this](uint64_t from, std::vector<std::string> msgs) {
       std::lock_guard lock(mu);
       for (auto& m : msgs) got.emplace_back(from, std::move(m));
+      cv.notify_all();
+    };
+    h.on_forward = [this](uint64_t from, std::vector<std::string> frames) {
+      std::lock_guard lock(mu);
+      for (auto& f : frames) forwards.emplace_back(from, std::move(f));
       cv.notify_all();
     };
     h.on_call = [](uint64_t from, const std::string& method,
@@ -110,6 +116,25 @@ TEST_CASE("mutual TLS peers exchange raft batches in order and make calls") {
     CHECK(in2.got[i].first == 1);
     CHECK(in2.got[i].second == "msg-" + std::to_string(i));
   }
+
+  // Forwarded-request frames share the stream with Raft messages and keep their own order; the peer's
+  // Hello said it reads them.
+  for (int i = 0; i < 50; ++i) {
+    t1->send_forward(2, "fwd-" + std::to_string(i));
+    t1->send_raft(2, {"after-fwd-" + std::to_string(i)});
+  }
+  REQUIRE(in2.wait_for(150));
+  {
+    std::unique_lock lock(in2.mu);
+    REQUIRE(in2.cv.wait_for(lock, std::chrono::seconds(10), [&] { return in2.forwards.size() >= 50; }));
+    for (int i = 0; i < 50; ++i) {
+      CHECK(in2.forwards[i].first == 1);
+      CHECK(in2.forwards[i].second == "fwd-" + std::to_string(i));
+      CHECK(in2.got[100 + i].second == "after-fwd-" + std::to_string(i));
+    }
+  }
+  CHECK(t1->forwards_on_stream(2));
+  CHECK_FALSE(t1->forwards_on_stream(7));  // not a peer
 
   auto r = t2->call(1, "echo", "hello");
   REQUIRE(r.ok());

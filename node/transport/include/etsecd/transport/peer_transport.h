@@ -45,6 +45,8 @@ struct PeerTransportOptions {
 struct PeerHandler {
   // A batch of Raft messages from `from`, in the order it sent them.
   std::function<void(uint64_t from, std::vector<std::string> messages)> on_raft;
+  // Forwarded client requests or their results from `from` (PeerTransport::send_forward), in order.
+  std::function<void(uint64_t from, std::vector<std::string> frames)> on_forward;
   // A peer's request/response call (share fetch, repair); errors become the caller's error.
   std::function<Result<std::string>(uint64_t from, const std::string& method, const std::string& body)>
       on_call;
@@ -68,6 +70,12 @@ class PeerTransport {
 
   // Queues Raft messages for `to`; never blocks on the network.
   virtual void send_raft(uint64_t to, std::vector<std::string> messages) = 0;
+
+  // Queues one forwarded-request frame for `to`'s Raft stream, behind the Raft messages queued before it.
+  virtual void send_forward(uint64_t to, std::string frame) = 0;
+  // Whether `peer` said (in its latest Hello) that it reads frames sent with send_forward; false while
+  // not yet known.
+  virtual bool forwards_on_stream(uint64_t peer) = 0;
 
   // A blocking request/response call to one peer with the configured timeout. Errors: transport.unreachable,
   // transport.refused (fingerprint or identity mismatch), transport.remote (the handler's error message).

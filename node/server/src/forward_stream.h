@@ -1,0 +1,55 @@
+#pragma once
+// A follower's client requests that need the leader, carried on the Raft stream to the leader instead
+// of one peer call each (forwarding by unary call cost about as much CPU as the whole write on the
+// leader: call set-up, headers and three TLS records each way). The request rides in the same batches
+// as Raft messages; the leader runs it and sends the result back on its own stream to this member.
+// A request whose leader stops being reachable, or stops leading, fails at once (the write may or may
+// not have happened, as when a peer call breaks); otherwise the caller waits until its deadline.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "etsecd/common/result.h"
+
+namespace etsecd::server {
+
+class ForwardStream {
+ public:
+  using Deadline = std::chrono::steady_clock::time_point;
+  // Queues one encoded frame (forward_batch_codec.h) for `leader`'s stream; never blocks on the network.
+  using Send = std::function<void(uint64_t leader, std::string frame)>;
+
+  explicit ForwardStream(Send send) : send_(std::move(send)) {}
+
+  // Blocks until `leader` answered or `deadline` passed (server.timeout); the request gets the time left.
+  Result<std::string> call(uint64_t leader, const std::string& method, const std::string& body,
+                           Deadline deadline);
+  // A result frame from `from` (transport thread). Results for requests not sent to `from`, or whose
+  // caller gave up, are ignored.
+  void on_result(uint64_t from, uint64_t id, Result<std::string> result);
+  // Fails every request waiting on `leader` with `error` (its stream broke, or it no longer leads).
+  void fail(uint64_t leader, const Error& error);
+  // Fails every waiting request (the member stops) and refuses new ones.
+  void close(const Error& error);
+
+ private:
+  struct Pending {
+    uint64_t leader = 0;
+    std::optional<Result<std::string>> result;
+    std::condition_variable cv;
+  };
+
+  Send send_;
+  std::mutex mu_;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, std::shared_ptr<Pending>> pending_;
+  std::optional<Error> closed_;
+};
+
+}  // namespace etsecd::server
