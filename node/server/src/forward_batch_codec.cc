@@ -16,7 +16,7 @@ void put_bytes(std::string& out, const std::string& s) {
 // Reads from the front of the buffer; every read checks what is left, so a short buffer is an error.
 class Reader {
  public:
-  explicit Reader(const std::string& b) : b_(b) {}
+  explicit Reader(std::string_view b) : b_(b) {}
   bool u32(uint32_t& v) {
     if (b_.size() - pos_ < 4) return false;
     v = 0;
@@ -33,14 +33,14 @@ class Reader {
   bool bytes(std::string& s) {
     uint32_t n = 0;
     if (!u32(n) || b_.size() - pos_ < n) return false;
-    s.assign(b_, pos_, n);
+    s.assign(b_.substr(pos_, n));
     pos_ += n;
     return true;
   }
   bool done() const { return pos_ == b_.size(); }
 
  private:
-  const std::string& b_;
+  std::string_view b_;
   size_t pos_ = 0;
 };
 
@@ -48,20 +48,33 @@ Error malformed(const char* what) {
   return make_error("server.malformed_batch", std::string("malformed forwarded batch: ") + what);
 }
 
+void put_request(std::string& out, const ForwardedRequest& r) {
+  put_bytes(out, r.method);
+  put_bytes(out, r.body);
+  put_u32(out, static_cast<uint32_t>(std::max<int64_t>(0, r.time_left.count())));
+}
+
+void put_result(std::string& out, const Result<std::string>& r) {
+  if (r) {
+    out.push_back(1);
+    put_bytes(out, *r);
+  } else {
+    out.push_back(0);
+    put_bytes(out, r.error().code);
+    put_bytes(out, r.error().message);
+  }
+}
+
 }  // namespace
 
 std::string encode_forward_batch(const std::vector<ForwardedRequest>& requests) {
   std::string out;
   put_u32(out, static_cast<uint32_t>(requests.size()));
-  for (const auto& r : requests) {
-    put_bytes(out, r.method);
-    put_bytes(out, r.body);
-    put_u32(out, static_cast<uint32_t>(std::max<int64_t>(0, r.time_left.count())));
-  }
+  for (const auto& r : requests) put_request(out, r);
   return out;
 }
 
-Result<std::vector<ForwardedRequest>> decode_forward_batch(const std::string& bytes) {
+Result<std::vector<ForwardedRequest>> decode_forward_batch(std::string_view bytes) {
   Reader in(bytes);
   uint32_t n = 0;
   if (!in.u32(n)) return malformed("no count");
@@ -81,20 +94,11 @@ Result<std::vector<ForwardedRequest>> decode_forward_batch(const std::string& by
 std::string encode_forward_results(const std::vector<Result<std::string>>& results) {
   std::string out;
   put_u32(out, static_cast<uint32_t>(results.size()));
-  for (const auto& r : results) {
-    if (r) {
-      out.push_back(1);
-      put_bytes(out, *r);
-    } else {
-      out.push_back(0);
-      put_bytes(out, r.error().code);
-      put_bytes(out, r.error().message);
-    }
-  }
+  for (const auto& r : results) put_result(out, r);
   return out;
 }
 
-Result<std::vector<Result<std::string>>> decode_forward_results(const std::string& bytes, size_t expected) {
+Result<std::vector<Result<std::string>>> decode_forward_results(std::string_view bytes, size_t expected) {
   Reader in(bytes);
   uint32_t n = 0;
   if (!in.u32(n)) return malformed("no count");
@@ -122,28 +126,35 @@ constexpr char kRequestFrame = 'Q';
 constexpr char kResultFrame = 'R';
 constexpr size_t kFrameHeader = 9;  // id (8 bytes, little-endian) and the kind byte
 
+// The header, then the frame's body in the batch encoding of one request or one result (a count of 1),
+// appended in place: the request body, up to the request size limit, is copied once.
 std::string frame_header(uint64_t id, char kind) {
   std::string out;
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((id >> (8 * i)) & 0xff));
   out.push_back(kind);
+  put_u32(out, 1);
   return out;
 }
 }  // namespace
 
 std::string encode_forward_request_frame(uint64_t id, const ForwardedRequest& request) {
-  return frame_header(id, kRequestFrame) + encode_forward_batch({request});
+  std::string out = frame_header(id, kRequestFrame);
+  put_request(out, request);
+  return out;
 }
 
 std::string encode_forward_result_frame(uint64_t id, const Result<std::string>& result) {
-  return frame_header(id, kResultFrame) + encode_forward_results({result});
+  std::string out = frame_header(id, kResultFrame);
+  put_result(out, result);
+  return out;
 }
 
-Result<ForwardFrame> decode_forward_frame(const std::string& bytes) {
+Result<ForwardFrame> decode_forward_frame(std::string_view bytes) {
   if (bytes.size() < kFrameHeader) return malformed("truncated frame header");
   ForwardFrame frame;
   for (int i = 0; i < 8; ++i)
     frame.id |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
-  const std::string rest = bytes.substr(kFrameHeader);
+  const std::string_view rest = bytes.substr(kFrameHeader);
   if (bytes[8] == kRequestFrame) {
     auto requests = decode_forward_batch(rest);
     if (!requests) return requests.error();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "etsecd/common/result.h"
@@ -23,11 +24,11 @@ struct ForwardedRequest {
 
 std::string encode_forward_batch(const std::vector<ForwardedRequest>& requests);
 // Errors: server.malformed_batch (truncated or trailing bytes).
-Result<std::vector<ForwardedRequest>> decode_forward_batch(const std::string& bytes);
+Result<std::vector<ForwardedRequest>> decode_forward_batch(std::string_view bytes);
 
 std::string encode_forward_results(const std::vector<Result<std::string>>& results);
 // Errors: server.malformed_batch, or a count different from `expected`.
-Result<std::vector<Result<std::string>>> decode_forward_results(const std::string& bytes, size_t expected);
+Result<std::vector<Result<std::string>>> decode_forward_results(std::string_view bytes, size_t expected);
 
 // One forwarded request or its result as a frame on the Raft stream (forward_stream.h): the id the
 // follower picked for it, a kind byte, then a batch of that one request or the results of one.
@@ -41,6 +42,6 @@ struct ForwardFrame {
 std::string encode_forward_request_frame(uint64_t id, const ForwardedRequest& request);
 std::string encode_forward_result_frame(uint64_t id, const Result<std::string>& result);
 // Errors: server.malformed_batch.
-Result<ForwardFrame> decode_forward_frame(const std::string& bytes);
+Result<ForwardFrame> decode_forward_frame(std::string_view bytes);
 
 }  // namespace etsecd::server

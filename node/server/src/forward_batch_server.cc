@@ -25,11 +25,7 @@ Result<std::string> ForwardBatchServer::serve(const std::string& body, const Han
   std::vector<Result<std::string>> results(n, Result<std::string>(std::string()));
   auto one = [&](size_t i) {
     const auto& r = (*requests)[i];
-    if (r.method.rfind("api.", 0) != 0) {
-      results[i] = make_error("server.unknown_method", "method '" + r.method + "' cannot be forwarded");
-      return;
-    }
-    results[i] = handler(r.method, r.body, now + r.time_left);
+    results[i] = serve_one(r, now + r.time_left, handler);
   };
 
   std::mutex done_mu;
@@ -46,6 +42,13 @@ Result<std::string> ForwardBatchServer::serve(const std::string& body, const Han
   std::unique_lock lock(done_mu);
   done_cv.wait(lock, [&] { return left == 0; });
   return encode_forward_results(results);
+}
+
+Result<std::string> ForwardBatchServer::serve_one(const ForwardedRequest& request, Deadline deadline,
+                                                  const Handler& handler) {
+  if (request.method.rfind("api.", 0) != 0)
+    return make_error("server.unknown_method", "method '" + request.method + "' cannot be forwarded");
+  return handler(request.method, request.body, deadline);
 }
 
 void ForwardBatchServer::run(std::function<void()> task) {

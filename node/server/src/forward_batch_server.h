@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "etsecd/common/result.h"
+#include "forward_batch_codec.h"
 
 namespace etsecd::server {
 
@@ -30,6 +31,9 @@ class ForwardBatchServer {
   // Decodes the batch, runs each request through `handler`, returns the encoded results in order.
   // Errors: server.malformed_batch.
   Result<std::string> serve(const std::string& body, const Handler& handler);
+  // One forwarded request through `handler`; only "api.*" methods may be forwarded.
+  static Result<std::string> serve_one(const ForwardedRequest& request, Deadline deadline,
+                                       const Handler& handler);
   // Runs `task` on a pooled thread (a request forwarded on the Raft stream, forward_stream.h).
   void run(std::function<void()> task);
 

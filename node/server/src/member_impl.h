@@ -151,6 +151,7 @@ class MemberImpl final : public Member {
   Result<std::string> on_peer_call(uint64_t from, const std::string& method, const std::string& body);
   // Forwarded requests (as leader) or their results (as the follower that sent them), transport thread.
   void on_forward_frames(uint64_t from, std::vector<std::string> frames);
+  ForwardHandler forward_handler();  // the API's handler for forwarded requests, if installed
   Status identify_initial_member();
 
   // --- member_join.cc

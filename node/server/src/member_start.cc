@@ -282,11 +282,7 @@ Result<std::string> MemberImpl::on_peer_call(uint64_t from, const std::string& m
   if (method == "join.heard") return serve_heard_query(body);
   if (method.rfind("repair.", 0) == 0) return serve_repair(method, body);
   if (method == kForwardBatchMethod || method.rfind("api.", 0) == 0) {
-    ForwardHandler handler;
-    {
-      std::lock_guard lock(forward_mu_);
-      handler = forward_handler_;
-    }
+    auto handler = forward_handler();
     if (!handler) return mvcc::make_error(kStopped);
     if (method == kForwardBatchMethod) return forward_batch_server_->serve(body, handler);
     return handler(method, body, std::chrono::steady_clock::now() + kForwardedRequestTimeout);
@@ -308,20 +304,17 @@ void MemberImpl::on_forward_frames(uint64_t from, std::vector<std::string> frame
     // A follower's request: it waits for the commit, so it runs on a worker, like a forwarded batch.
     const auto deadline = std::chrono::steady_clock::now() + frame->request.time_left;
     forward_batch_server_->run([this, from, id = frame->id, request = std::move(frame->request), deadline] {
-      Result<std::string> result = mvcc::make_error(kStopped);
-      if (request.method.rfind("api.", 0) != 0) {
-        result = make_error("server.unknown_method", "method '" + request.method + "' cannot be forwarded");
-      } else {
-        ForwardHandler handler;
-        {
-          std::lock_guard lock(forward_mu_);
-          handler = forward_handler_;
-        }
-        if (handler) result = handler(request.method, request.body, deadline);
-      }
+      auto handler = forward_handler();
+      auto result = handler ? ForwardBatchServer::serve_one(request, deadline, handler)
+                            : Result<std::string>(mvcc::make_error(kStopped));
       transport_->send_forward(from, encode_forward_result_frame(id, result));
     });
   }
+}
+
+MemberImpl::ForwardHandler MemberImpl::forward_handler() {
+  std::lock_guard lock(forward_mu_);
+  return forward_handler_;
 }
 
 void MemberImpl::set_forward_handler(ForwardHandler handler) {
