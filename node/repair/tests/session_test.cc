@@ -39,6 +39,24 @@ struct World {
   std::map<uint64_t, int> calls;
   std::function<bool(uint64_t, const std::string&)> fail;  // injected transport failures
 
+  // The new member's transport fails once `chunks` chunks went through (it dies mid-install).
+  void crash_target_after(int chunks) {
+    fail = [left = chunks](uint64_t id, const std::string& method) mutable {
+      return id == 6 && method == "repair.chunk" && left-- <= 0;
+    };
+  }
+
+  // A session the target's crash interrupts after `chunks` chunks; the resume point the leader kept.
+  std::optional<ResumePoint> interrupted_session(int chunks, const SessionOptions& o) {
+    crash_target_after(chunks);
+    std::optional<ResumePoint> fixed;
+    auto p = plan();
+    p.fixed = [&](const ResumePoint& point, const std::string&) { fixed = point; };
+    REQUIRE_FALSE(run_session(*stores.at(1), p, call(), o).ok());
+    fail = nullptr;
+    return fixed;
+  }
+
   World() {
     for (uint8_t x = 1; x <= 5; ++x) stores[x] = store_of(f, x);
   }
@@ -89,10 +107,7 @@ TEST_CASE("a repair interrupted mid-way (the new member dies) resumes after the 
   World w;
   SessionOptions o;
   o.max_records = 30;
-  int chunks_before_crash = 4;
-  w.fail = [&](uint64_t id, const std::string& method) {
-    return id == 6 && method == "repair.chunk" && chunks_before_crash-- <= 0;
-  };
+  w.crash_target_after(4);
   auto first = run_session(*w.stores[1], w.plan(), w.call(), o);
   REQUIRE_FALSE(first.ok());
   CHECK(first.error().code == "transport.unreachable");
@@ -190,18 +205,10 @@ TEST_CASE("a retry resumes the interrupted snapshot while the leader can still e
   World w;
   SessionOptions o;
   o.max_records = 30;
-  int chunks_before_crash = 4;
-  w.fail = [&](uint64_t id, const std::string& method) {
-    return id == 6 && method == "repair.chunk" && chunks_before_crash-- <= 0;
-  };
-  std::optional<ResumePoint> fixed;
-  auto plan = w.plan();
-  plan.fixed = [&](const ResumePoint& p, const std::string&) { fixed = p; };
-  REQUIRE_FALSE(run_session(*w.stores[1], plan, w.call(), o).ok());
+  auto fixed = w.interrupted_session(4, o);
   REQUIRE(fixed.has_value());
   CHECK(fixed->source == 99);
   CHECK(fixed->point == w.f.point);
-  w.fail = nullptr;
 
   // The leader applied more since (its current point moved on) and the retry has a new source: it
   // still continues the old snapshot after the target's cursor, at the old point.
@@ -260,16 +267,8 @@ TEST_CASE("a retry starts over when the interrupted snapshot cannot be exported 
     World w;
     SessionOptions o;
     o.max_records = 30;
-    int chunks_before_crash = 2;
-    w.fail = [&](uint64_t id, const std::string& method) {
-      return id == 6 && method == "repair.chunk" && chunks_before_crash-- <= 0;
-    };
-    std::optional<ResumePoint> fixed;
-    auto plan = w.plan();
-    plan.fixed = [&](const ResumePoint& p, const std::string&) { fixed = p; };
-    REQUIRE_FALSE(run_session(*w.stores[1], plan, w.call(), o).ok());
+    auto fixed = w.interrupted_session(2, o);
     REQUIRE(fixed.has_value());
-    w.fail = nullptr;
     auto retry = w.plan({{2, 2}, {3, 3}, {4, 4}, {5, 5}}, 100);
     retry.resume = fixed;
     c.change(w, retry);
