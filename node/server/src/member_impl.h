@@ -291,6 +291,7 @@ class MemberImpl final : public Member {
   std::atomic<uint64_t> repair_chunks_received_{0};   // this process's installs (progress logs)
 
   std::atomic<uint64_t> read_counter_{0};
+  std::atomic<uint64_t> fetch_rotation_{0};  // where the next share fetch's first wave starts
   std::atomic<bool> stopping_{false};
   std::thread loop_;
 };

@@ -1,5 +1,6 @@
 // The read path. A linearizable read on the leader costs one round trip: the leader evaluates the range
-// on its own applied state, then asks every other voter for its share of each value; each answer
+// on its own applied state, then asks other voters (enough for k+1 shares and a majority, see
+// value_gatherer.h) for their share of each value; each answer
 // carries the voter's term and leader and so also acknowledges this leadership for the read's
 // ReadIndex (heartbeats only for reads without values, or when the answers did not confirm it in time).
 // The read is answered once a majority confirmed the leadership and k shares of every value were
@@ -7,6 +8,7 @@
 // committed in between), it is evaluated again. Serializable reads skip the confirmation and read this
 // member's own applied state.
 
+#include <algorithm>
 #include <random>
 
 #include "etsecd/mvcc/range_sort.h"
@@ -53,6 +55,13 @@ Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint
     plan.own.push_back(wire::ShareFetchItem{wire::ShareStatus::kOk, kv.share});
   }
   plan.peers = other_voters();
+  // Start each read's first wave at a different peer, so reads spread over all members.
+  if (!plan.peers.empty()) {
+    const auto first = static_cast<std::ptrdiff_t>(fetch_rotation_.fetch_add(1) % plan.peers.size());
+    std::rotate(plan.peers.begin(), plan.peers.begin() + first, plan.peers.end());
+  }
+  // A leader's linearizable read counts the answers as acknowledgements: ask a majority's worth.
+  if (term != 0) plan.min_peers = (plan.peers.size() + 1) / 2;
   plan.threshold = published().threshold;
   plan.deadline = deadline;
 

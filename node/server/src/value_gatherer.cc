@@ -102,32 +102,60 @@ Result<ValueMap> gather_values(transport::PeerTransport& transport, const Gather
 
   const std::string body = wire::encode_share_fetch_request(plan.request);
   const size_t ref_count = refs.size();
-  for (uint64_t peer : plan.peers) {
-    transport.call_async(peer, wire::kShareFetchMethod, body, plan.deadline,
-                         [col, peer, ref_count, on_response = observer.on_response](Result<std::string> r) {
-                           std::optional<wire::ShareFetchResponse> resp;
-                           if (r.ok()) {
-                             auto d = wire::decode_share_fetch_response(bytes_of(*r));
-                             if (d.ok() && d->items.size() == ref_count) resp = std::move(*d);
-                           }
-                           if (resp && on_response) on_response(peer, *resp);
-                           std::lock_guard lock(col->mu);
-                           ++col->answers;
-                           if (resp) {
-                             for (size_t i = 0; i < ref_count; ++i) {
-                               if (resp->items[i].status == wire::ShareStatus::kOk) {
-                                 col->per_ref[i].push_back(Candidate{peer, std::move(resp->items[i].share)});
-                               }
-                             }
-                           }
-                           col->cv.notify_all();
-                         });
-  }
+  auto ask = [&](size_t first, size_t last) {
+    for (size_t p = first; p < last; ++p) {
+      const uint64_t peer = plan.peers[p];
+      transport.call_async(
+          peer, wire::kShareFetchMethod, body, plan.deadline,
+          [col, peer, ref_count, on_response = observer.on_response](Result<std::string> r) {
+            std::optional<wire::ShareFetchResponse> resp;
+            if (r.ok()) {
+              auto d = wire::decode_share_fetch_response(bytes_of(*r));
+              if (d.ok() && d->items.size() == ref_count) resp = std::move(*d);
+            }
+            if (resp && on_response) on_response(peer, *resp);
+            std::lock_guard lock(col->mu);
+            ++col->answers;
+            if (resp) {
+              for (size_t i = 0; i < ref_count; ++i) {
+                if (resp->items[i].status == wire::ShareStatus::kOk) {
+                  col->per_ref[i].push_back(Candidate{peer, std::move(resp->items[i].share)});
+                }
+              }
+            }
+            col->cv.notify_all();
+          });
+    }
+  };
 
   const unsigned k = plan.threshold;
   const size_t total_members = plan.peers.size() + 1;
   const size_t verify_want = std::min<size_t>(k + 1, total_members);
-  auto all_answered = [&] { return col->answers == plan.peers.size(); };
+  bool own_complete = plan.own.size() == refs.size();
+  for (const auto& item : plan.own) own_complete = own_complete && item.status == wire::ShareStatus::kOk;
+  size_t asked = plan.peers.size();
+  if (plan.ask_rest_after.count() > 0) {
+    asked = std::min(plan.peers.size(), std::max(plan.min_peers, verify_want - (own_complete ? 1 : 0)));
+  }
+  // call_async may answer on this thread (an unknown peer): never call it holding col->mu.
+  ask(0, asked);
+  auto ask_rest = [&] {
+    if (asked == plan.peers.size()) return;
+    const size_t first = asked;
+    asked = plan.peers.size();
+    ask(first, asked);
+  };
+  auto all_answered = [&] { return col->answers == asked; };
+
+  bool short_of_shares = false;
+  if (asked < plan.peers.size()) {
+    std::unique_lock lock(col->mu);
+    const auto until = std::min(plan.deadline, std::chrono::steady_clock::now() + plan.ask_rest_after);
+    col->cv.wait_until(lock, until, [&] { return all_answered() || enough(*col, verify_want); });
+    short_of_shares = !enough(*col, verify_want);
+  }
+  if (short_of_shares) ask_rest();
+
   std::vector<std::vector<Candidate>> collected;
   {
     std::unique_lock lock(col->mu);
@@ -146,6 +174,7 @@ Result<ValueMap> gather_values(transport::PeerTransport& transport, const Gather
     auto v = rebuild(collected[i], k, refs[i].mod_revision, observer, valid);
     if (!v && mvcc::is(v.error(), kNotEnoughShares) && valid > k) {
       // k+1 shares disagree: wait for every member's answer so the bad share can be singled out.
+      ask_rest();
       std::unique_lock lock(col->mu);
       col->cv.wait_until(lock, plan.deadline, all_answered);
       auto more = col->per_ref[i];

@@ -1,9 +1,10 @@
 #pragma once
-// The read path's core: rebuild values from k members' shares. Asks every other voter at once for its
-// share of each (key, mod_revision), combines the first k valid shares, and when k+1 or more arrive
-// checks that they lie on one polynomial, so a corrupted share is caught, reported (never its bytes)
-// and left out. The leader's linearizable reads pass their term and read context, and each answer also
-// counts as a leadership acknowledgement (see member.cc).
+// The read path's core: rebuild values from k members' shares. Asks just enough other voters for their
+// share of each (key, mod_revision) to hold k+1 shares (and as many as the caller needs answers from),
+// and the rest only when those fall short (an error, a missing share, no answer in time). Combines the
+// first k valid shares and, with k+1 or more, checks that they lie on one polynomial, so a corrupted
+// share is caught, reported (never its bytes) and left out. The leader's linearizable reads pass their term
+// and read context, and each answer also counts as a leadership acknowledgement (see member.cc).
 
 #include <chrono>
 #include <cstdint>
@@ -21,8 +22,14 @@ namespace etsecd::server {
 struct GatherPlan {
   wire::ShareFetchRequest request;        // refs must be unique
   std::vector<wire::ShareFetchItem> own;  // this member's items for request.refs, same order
-  std::vector<uint64_t> peers;            // the other voters to ask
+  std::vector<uint64_t> peers;            // the other voters, in the order to ask them
   unsigned threshold = 0;
+  // Ask at least this many peers in the first wave (a linearizable read wants a majority's answers).
+  size_t min_peers = 0;
+  // When the first wave has not given k+1 shares of every value by then, ask the remaining peers too.
+  // Zero asks everyone at once. Asking fewer members keeps a read's cost (each answer wakes several
+  // threads on both ends) off the members it does not need.
+  std::chrono::microseconds ask_rest_after{2000};
   Deadline deadline;
   // How long to wait for a (k+1)-th share once k are in, to check consistency without stalling reads
   // on a slow member.
