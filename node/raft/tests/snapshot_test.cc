@@ -34,6 +34,31 @@ SnapshotMeta install(TestCluster& c, MemberId leader, MemberId target) {
   return meta;
 }
 
+// Snapshot requests the leader makes over 10 ticks of `members` (delivering messages), per target.
+std::map<MemberId, unsigned> requests_over_ticks(TestCluster& c, MemberId leader,
+                                                 std::initializer_list<MemberId> members) {
+  std::map<MemberId, unsigned> requests;
+  for (int t = 0; t < 10; ++t) {
+    for (MemberId id : members) c.node(id).tick();
+    for (const SnapshotRequest& r : requests_of(c, leader)) ++requests[r.to];
+    c.deliver();
+  }
+  return requests;
+}
+
+// Each lagging member installs the leader's snapshot and the leader hears of it; after one more write
+// they all have the leader's commit index, which is returned.
+uint64_t catch_up_by_snapshot(TestCluster& c, MemberId leader, std::initializer_list<MemberId> lagging) {
+  for (MemberId id : lagging) {
+    const SnapshotMeta meta = install(c, leader, id);
+    c.node(leader).report_snapshot(id, meta.index, true);
+  }
+  write(c, leader, 1);
+  const uint64_t commit = c.node(leader).status().commit;
+  for (MemberId id : lagging) CHECK(c.node(id).status().commit == commit);
+  return commit;
+}
+
 // Member 3 misses everything while the others write and compact.
 struct LaggingCluster {
   TestCluster c{3, 2, 2};
@@ -218,17 +243,8 @@ TEST_CASE("when followers compacted entries a lagging member needs, the leader a
   std::erase_if(c.outbox, [](const Message& m) { return m.to == 3; });
   c.elect(1);
   c.start(3);
-  unsigned requests = 0;
-  for (int t = 0; t < 10; ++t) {
-    for (MemberId id : {1, 2, 3}) c.node(id).tick();
-    requests += static_cast<unsigned>(requests_of(c, 1).size());
-    c.deliver();
-  }
-  CHECK(requests == 1);
-  const SnapshotMeta meta = install(c, 1, 3);
-  c.node(1).report_snapshot(3, meta.index, true);
-  write(c, 1, 1);
-  CHECK(c.node(3).status().commit == c.node(1).status().commit);
+  CHECK(requests_over_ticks(c, 1, {1, 2, 3}) == std::map<MemberId, unsigned>{{3, 1}});
+  catch_up_by_snapshot(c, 1, {3});
 }
 
 // Simulator seed 103004 (7 members, k=4): two lagging members each counted the other as a future
@@ -250,22 +266,10 @@ TEST_CASE("members known to lack a committed entry are no source of its shares: 
   c.elect(1);
   c.start(4);
   c.start(5);
-  std::map<MemberId, unsigned> requests;
-  for (int t = 0; t < 10; ++t) {
-    for (MemberId id : {1, 2, 3, 4, 5}) c.node(id).tick();
-    for (const SnapshotRequest& r : requests_of(c, 1)) ++requests[r.to];
-    c.deliver();
-  }
-  CHECK(requests[4] == 1);
-  CHECK(requests[5] == 1);
-  for (MemberId id : {4, 5}) {
-    const SnapshotMeta meta = install(c, 1, id);
-    c.node(1).report_snapshot(id, meta.index, true);
-  }
-  write(c, 1, 1);
-  const uint64_t commit = c.node(1).status().commit;
-  CHECK(c.node(4).status().commit == commit);
-  CHECK(c.node(5).status().commit == commit);
+  const auto requests = requests_over_ticks(c, 1, {1, 2, 3, 4, 5});
+  CHECK(requests.at(4) == 1);
+  CHECK(requests.at(5) == 1);
+  const uint64_t commit = catch_up_by_snapshot(c, 1, {4, 5});
   CHECK(c.rebuild(commit, {4, 5, 3}, 3) == c.rebuild(commit, {1, 2, 3}, 3));
 }
 
@@ -289,18 +293,8 @@ TEST_CASE("a corrupt share is no source of a committed entry's shares: the laggi
   c.elect(1);
   std::erase_if(c.outbox, [](const Message& m) { return m.to == 4; });
   c.start(4);
-  unsigned requests = 0;
-  for (int t = 0; t < 10; ++t) {
-    for (MemberId id : {1, 2, 3, 4, 5}) c.node(id).tick();
-    for (const SnapshotRequest& r : requests_of(c, 1)) requests += r.to == 4 ? 1 : 0;
-    c.deliver();
-  }
-  CHECK(requests == 1);
-  const SnapshotMeta meta = install(c, 1, 4);
-  c.node(1).report_snapshot(4, meta.index, true);
-  write(c, 1, 1);
-  const uint64_t commit = c.node(1).status().commit;
-  CHECK(c.node(4).status().commit == commit);
+  CHECK(requests_over_ticks(c, 1, {1, 2, 3, 4, 5}).at(4) == 1);
+  const uint64_t commit = catch_up_by_snapshot(c, 1, {4});
   CHECK(c.rebuild(commit, {4, 3, 5}, 3) == c.rebuild(commit, {1, 2, 3}, 3));
 }
 
