@@ -1,5 +1,6 @@
 #include "value_gatherer.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -131,8 +132,9 @@ Result<ValueMap> gather_values(transport::PeerTransport& transport, const Gather
   const unsigned k = plan.threshold;
   const size_t total_members = plan.peers.size() + 1;
   const size_t verify_want = std::min<size_t>(k + 1, total_members);
-  bool own_complete = plan.own.size() == refs.size();
-  for (const auto& item : plan.own) own_complete = own_complete && item.status == wire::ShareStatus::kOk;
+  const bool own_complete =
+      plan.own.size() == refs.size() &&
+      std::ranges::all_of(plan.own, [](const auto& item) { return item.status == wire::ShareStatus::kOk; });
   size_t asked = plan.peers.size();
   if (plan.ask_rest_after.count() > 0) {
     asked = std::min(plan.peers.size(), std::max(plan.min_peers, verify_want - (own_complete ? 1 : 0)));
