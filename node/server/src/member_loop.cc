@@ -30,7 +30,8 @@ void MemberImpl::run_loop() {
     std::deque<Event> events;
     {
       std::unique_lock lock(inbox_mu_);
-      inbox_cv_.wait_until(lock, next_tick, [&] { return !inbox_.empty() || stopping_.load(); });
+      const auto wake_at = std::min(next_tick, commit_notices_.due_at().value_or(next_tick));
+      inbox_cv_.wait_until(lock, wake_at, [&] { return !inbox_.empty() || stopping_.load(); });
       events.swap(inbox_);
     }
     if (stopping_) break;
@@ -47,6 +48,7 @@ void MemberImpl::run_loop() {
       handle_ready(rd);
       node_->advance(rd);
     }
+    send_commit_notices(false);
     maybe_compact();
     reap_repairs();
   }
@@ -77,6 +79,8 @@ void MemberImpl::dispatch(Event& ev) {
     transfer_leadership(*t);
   } else if (auto* run = std::get_if<event::Run>(&ev)) {
     run->fn();
+  } else if (std::holds_alternative<event::ReleaseCommitNotices>(ev)) {
+    send_commit_notices(true);
   }
 }
 
@@ -195,15 +199,30 @@ void MemberImpl::expire_waiters() {
   }
 }
 
+void MemberImpl::send_commit_notices(bool all) {
+  for (auto& [to, notice] : commit_notices_.release(std::chrono::steady_clock::now(), all)) {
+    std::vector<std::string> batch;
+    batch.push_back(std::move(notice));
+    transport_->send_raft(to, std::move(batch));
+  }
+  commit_notices_held_ = !commit_notices_.empty();
+}
+
 void MemberImpl::handle_ready(raft::Ready& rd) {
   // A leader's appends may leave before its own fsync (Raft thesis 10.2.1): followers write in parallel
   // with the leader, and the core counts the leader's own copy only after advance(), i.e. after the
-  // write below. Everything else (votes, responses, fetches) waits for durability.
+  // write below. Everything else (votes, responses, fetches) waits for durability. Appends without
+  // entries only announce a commit index: they wait for a ride (commit_notices.h).
   std::map<uint64_t, std::vector<std::string>> early;
   std::vector<raft::Message> later;
   const bool leading = node_->status().role == raft::Role::kLeader;
+  const auto now = std::chrono::steady_clock::now();
   for (auto& m : rd.messages) {
-    if (leading && m.type == raft::MessageType::kAppend) {
+    if (leading && m.type == raft::MessageType::kAppend && m.entries.empty() &&
+        commit_notices_.hold(m.to, wire::encode_message(m), now)) {
+      commit_notices_held_ = true;
+    } else if (leading && m.type == raft::MessageType::kAppend) {
+      commit_notices_.superseded(m.to);
       early[m.to].push_back(wire::encode_message(m));
     } else {
       later.push_back(std::move(m));
@@ -253,7 +272,8 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
     known_leader_ = rd.soft_state->leader;
   }
   if (rd.soft_state && rd.soft_state->role != raft::Role::kLeader) {
-    cancel_repairs();  // a later leader repairs with its own stream
+    send_commit_notices(true);  // what this term committed is still worth knowing
+    cancel_repairs();           // a later leader repairs with its own stream
     // Lost leadership: nobody will confirm these reads or commit these deferred proposals here.
     for (auto& [ctx, w] : reads_) w->index.set_value(mvcc::make_error(kLeaderChanged));
     reads_.clear();

@@ -44,6 +44,8 @@ Status MemberImpl::wait_applied(uint64_t index, Deadline deadline) {
 Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term,
                                     const std::string& read_context, uint64_t min_applied,
                                     Deadline deadline) {
+  // The peers must have applied `min_applied`: a commit notice held back for a ride must leave now.
+  if (!kvs.empty() && commit_notices_held_) post(event::ReleaseCommitNotices{});
   GatherPlan plan;
   plan.request.term = term;
   plan.request.read_context = read_context;
