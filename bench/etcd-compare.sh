@@ -3,8 +3,8 @@
 # loopback with TLS and fsync on, driven by the same load generator (tools/kvload, the official etcd Go
 # client) in one run: put and linearizable get latency at 1 client, put throughput at 64 clients,
 # `etcdctl check perf --load=m`, and the data-directory size of each after the same run. It also prints
-# the members' CPU time per put at 64 clients (user + system, all 5 processes): unlike the latencies, that
-# figure hardly moves when other work shares the machine.
+# the members' CPU time per operation for each load (user + system, all 5 processes): unlike the
+# latencies, those figures hardly move when other work shares the machine.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -94,19 +94,29 @@ cpu_ticks() {  # PIDS... -> user + system clock ticks, summed
   echo "$total"
 }
 
+# Runs one load on SYSTEM and records its RESULT line in R[SYSTEM.NAME] and the members' CPU time per
+# operation in CPU[SYSTEM.NAME] (ms). At one client the latencies are CPU-bound on a 2-core machine, so
+# the CPU figures show where a latency gap comes from even on a day when the latencies are noisy.
+measure() {  # SYSTEM NAME OPS KVLOAD-ARGS...
+  local sys=$1 name=$2 ops=$3
+  shift 3
+  local before after
+  # shellcheck disable=SC2046
+  before=$(cpu_ticks $(member_pids "$sys"))
+  R[$sys.$name]=$(kv "$sys" -total="$ops" "$@")
+  # shellcheck disable=SC2046
+  after=$(cpu_ticks $(member_pids "$sys"))
+  CPU[$sys.$name]=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$ops" \
+    'BEGIN { printf "%.3f", t / hz * 1000 / n }')
+}
+
 declare -A R CPU
 for sys in etcd etsecd; do
   echo "== $sys" >&2
-  R[$sys.put1]=$(kv "$sys" -op=put -clients=1 -total="$ONE" -prefix="/bench/put1/")
-  R[$sys.get1]=$(kv "$sys" -op=get -clients=1 -total="$ONE" -keys=100 -prefix="/bench/get1/")
-  # shellcheck disable=SC2046
-  before=$(cpu_ticks $(member_pids "$sys"))
-  R[$sys.put64]=$(kv "$sys" -op=put -clients=64 -total="$MANY" -prefix="/bench/put64/")
-  # shellcheck disable=SC2046
-  after=$(cpu_ticks $(member_pids "$sys"))
-  CPU[$sys]=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$MANY" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
-  for k in put1 get1 put64; do echo "  $k: ${R[$sys.$k]}" >&2; done
-  echo "  members' CPU per put at 64 clients: ${CPU[$sys]} ms" >&2
+  measure "$sys" put1 "$ONE" -op=put -clients=1 -prefix="/bench/put1/"
+  measure "$sys" get1 "$ONE" -op=get -clients=1 -keys=100 -prefix="/bench/get1/"
+  measure "$sys" put64 "$MANY" -op=put -clients=64 -prefix="/bench/put64/"
+  for k in put1 get1 put64; do echo "  $k: ${R[$sys.$k]} (members' CPU per op ${CPU[$sys.$k]} ms)" >&2; done
 done
 
 perf() {  # ENDPOINTS TLS... -> "PASS <w/s>" or "FAIL <w/s>"
@@ -146,7 +156,12 @@ printf '%-34s %12s %12s %10s\n' "put p99 ms (1 client)" "$e_put99" "$s_put99" "$
 printf '%-34s %12s %12s %10s\n' "linearizable get p50 ms (1 client)" "$e_get50" "$s_get50" "$(ratio "$s_get50" "$e_get50")"
 printf '%-34s %12s %12s %10s\n' "linearizable get p99 ms (1 client)" "$e_get99" "$s_get99" "$(ratio "$s_get99" "$e_get99")"
 printf '%-34s %12s %12s %10s\n' "put throughput ops/s (64 clients)" "$e_tput" "$s_tput" "$(ratio "$s_tput" "$e_tput")"
-printf '%-34s %12s %12s %10s\n' "members' CPU ms per put (64 cl.)" "${CPU[etcd]}" "${CPU[etsecd]}" "$(ratio "${CPU[etsecd]}" "${CPU[etcd]}")"
+cpu_row() {  # LABEL NAME
+  printf '%-34s %12s %12s %10s\n' "$1" "${CPU[etcd.$2]}" "${CPU[etsecd.$2]}" "$(ratio "${CPU[etsecd.$2]}" "${CPU[etcd.$2]}")"
+}
+cpu_row "members' CPU ms per put (1 client)" put1
+cpu_row "members' CPU ms per get (1 client)" get1
+cpu_row "members' CPU ms per put (64 cl.)" put64
 printf '%-34s %12s %12s\n' "check perf --load=m" "$etcd_perf" "$etsecd_perf"
 printf '%-34s %12s %12s %10s\n' "data dir bytes (all members)" "$etcd_bytes" "$etsecd_bytes" "$(ratio "$etsecd_bytes" "$etcd_bytes")"
 echo
@@ -156,7 +171,9 @@ echo "RESULT put_p99_ratio_vs_etcd $(ratio "$s_put99" "$e_put99") x"
 echo "RESULT get_p50_ratio_vs_etcd $(ratio "$s_get50" "$e_get50") x"
 echo "RESULT get_p99_ratio_vs_etcd $(ratio "$s_get99" "$e_get99") x"
 echo "RESULT put_throughput_ratio_vs_etcd $(ratio "$s_tput" "$e_tput") x"
-echo "RESULT put_cpu_per_op_ratio_vs_etcd $(ratio "${CPU[etsecd]}" "${CPU[etcd]}") x"
+echo "RESULT put_cpu_per_op_ratio_vs_etcd $(ratio "${CPU[etsecd.put64]}" "${CPU[etcd.put64]}") x"
+echo "RESULT put1_cpu_per_op_ratio_vs_etcd $(ratio "${CPU[etsecd.put1]}" "${CPU[etcd.put1]}") x"
+echo "RESULT get1_cpu_per_op_ratio_vs_etcd $(ratio "${CPU[etsecd.get1]}" "${CPU[etcd.get1]}") x"
 echo "RESULT etsecd_check_perf_m_writes_per_s $(cut -d' ' -f2 <<<"$etsecd_perf") ops/s"
 echo "RESULT etcd_check_perf_m_writes_per_s $(cut -d' ' -f2 <<<"$etcd_perf") ops/s"
 echo "RESULT etsecd_check_perf_m_pass $([[ $etsecd_perf == PASS* ]] && echo 1 || echo 0) bool"
