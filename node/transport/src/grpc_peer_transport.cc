@@ -158,6 +158,10 @@ class PeerSender {
   ~PeerSender() { stop(); }
 
   void enqueue(std::vector<std::string> messages, bool forwards = false);
+  // Writes the frames on this thread when the stream is up and idle (nothing queued, nobody writing),
+  // which spares a wake-up of the sender thread; otherwise queues them. Only for callers that may block
+  // for a write (flow control): never the member loop.
+  void write_or_enqueue(std::vector<std::string> frames, bool forwards);
   void stop();
   bool forwards_on_stream() {
     std::lock_guard lock(channel_mu_);
@@ -189,6 +193,10 @@ class PeerSender {
   size_t queued_bytes_ = 0;
   bool stopping_ = false;
   grpc::ClientContext* stream_ctx_ = nullptr;  // guarded by mu_, for cancellation on stop
+  // The open stream, for writes from other threads (guarded by mu_); one write at a time (writing_).
+  grpc::ClientWriter<peer::RaftBatch>* writer_ = nullptr;
+  bool writing_ = false;
+  bool broken_ = false;  // a write failed: the sender thread ends the stream and reconnects
 
   std::mutex channel_mu_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -286,7 +294,7 @@ class GrpcPeerTransport final : public PeerTransport {
     }
     std::vector<std::string> frames;
     frames.push_back(std::move(frame));
-    sender->enqueue(std::move(frames), true);
+    sender->write_or_enqueue(std::move(frames), true);
   }
 
   bool forwards_on_stream(uint64_t peer) override {
@@ -382,6 +390,39 @@ void PeerSender::enqueue(std::vector<std::string> messages, bool forwards) {
     }
   }
   owner_.report_unreachable(id_);
+}
+
+void PeerSender::write_or_enqueue(std::vector<std::string> frames, bool forwards) {
+  grpc::ClientWriter<peer::RaftBatch>* writer = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    if (writer_ && !writing_ && !broken_ && queue_.empty()) {
+      writing_ = true;
+      writer = writer_;
+    }
+  }
+  if (!writer) {
+    enqueue(std::move(frames), forwards);
+    return;
+  }
+  peer::RaftBatch batch;
+  batch.set_from(owner_.options().self.member_id);
+  batch.set_to(id_);
+  for (auto& f : frames) {
+    if (forwards) {
+      batch.add_forwards(std::move(f));
+    } else {
+      batch.add_messages(std::move(f));
+    }
+  }
+  const bool ok = writer->Write(batch);
+  std::lock_guard lock(mu_);
+  writing_ = false;
+  if (!ok) broken_ = true;
+  // The sender waits for the stream to be idle before writing what queued up meanwhile, or before
+  // ending a broken or stopped stream.
+  if (!queue_.empty() || broken_ || stopping_) cv_.notify_one();
 }
 
 void PeerSender::stop() {
@@ -515,15 +556,19 @@ void PeerSender::run() {
       stream_ctx_ = &ctx;
     }
     auto writer = stub_->Raft(&ctx, &ack);
-    bool broken = false;
-    while (!broken) {
+    {
+      std::lock_guard lock(mu_);
+      writer_ = writer.get();
+      broken_ = false;
+    }
+    for (;;) {
       peer::RaftBatch batch;
       batch.set_from(owner_.options().self.member_id);
       batch.set_to(id_);
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (stopping_) break;
+        cv_.wait(lock, [&] { return stopping_ || broken_ || (!queue_.empty() && !writing_); });
+        if (stopping_ || broken_) break;
         // Coalesce everything queued into one batch: one write, one syscall, under load.
         while (!queue_.empty()) {
           for (auto& m : queue_.front().frames) {
@@ -536,8 +581,18 @@ void PeerSender::run() {
           queue_.pop_front();
         }
         queued_bytes_ = 0;
+        writing_ = true;
       }
-      if (!writer->Write(batch)) broken = true;
+      const bool ok = writer->Write(batch);
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      if (!ok) broken_ = true;
+    }
+    {
+      // Another thread may still be writing (a stop cancels its write too): the stream outlives it.
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !writing_; });
+      writer_ = nullptr;
     }
     writer->WritesDone();
     writer->Finish();

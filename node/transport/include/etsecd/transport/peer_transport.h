@@ -71,7 +71,9 @@ class PeerTransport {
   // Queues Raft messages for `to`; never blocks on the network.
   virtual void send_raft(uint64_t to, std::vector<std::string> messages) = 0;
 
-  // Queues one forwarded-request frame for `to`'s Raft stream, behind the Raft messages queued before it.
+  // Sends one forwarded-request frame on `to`'s Raft stream, behind the Raft messages queued before it.
+  // When the stream is idle the calling thread writes the frame itself (no hand-off to the sender
+  // thread), so it may block while the peer's flow-control window is full: never call it from the loop.
   virtual void send_forward(uint64_t to, std::string frame) = 0;
   // Whether `peer` said (in its latest Hello) that it reads frames sent with send_forward; false while
   // not yet known.
