@@ -45,7 +45,8 @@ class RocksRaftLog final : public raft::Storage {
   Status persist(const std::optional<raft::HardState>& hard_state, const std::vector<raft::Entry>& entries,
                  const std::vector<raft::ShareRepair>& repairs);
 
-  // Discards entries through `index`, recording its term and the membership at that point.
+  // Discards entries through `index`, recording its term and the membership at that point. Not fsynced:
+  // after a crash the log may still hold those entries (the next persist makes it durable).
   Status compact(uint64_t index, const raft::Membership& membership);
 
   // Makes the log start right after `meta` (a share-repair snapshot): drops every entry, records the
