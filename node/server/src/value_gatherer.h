@@ -4,7 +4,7 @@
 // and the rest only when those fall short (an error, a missing share, no answer in time). Combines the
 // first k valid shares and, with k+1 or more, checks that they lie on one polynomial, so a corrupted
 // share is caught, reported (never its bytes) and left out. The leader's linearizable reads pass their term
-// and read context, and each answer also counts as a leadership acknowledgement (see member.cc).
+// and read context, and each answer also counts as a leadership acknowledgement (see read_path.cc).
 
 #include <chrono>
 #include <cstdint>

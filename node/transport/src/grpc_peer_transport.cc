@@ -175,6 +175,9 @@ class PeerSender {
 
  private:
   static Result<std::string> call_result(uint64_t id, const grpc::Status& st, peer::CallResponse& resp);
+  // An empty batch from this member to the peer.
+  peer::RaftBatch new_batch() const;
+  static void add_frames(peer::RaftBatch& batch, std::vector<std::string>& frames, bool forwards);
   void run();
   bool ensure_channel();
   void add_metadata(grpc::ClientContext& ctx) const;
@@ -392,6 +395,23 @@ void PeerSender::enqueue(std::vector<std::string> messages, bool forwards) {
   owner_.report_unreachable(id_);
 }
 
+peer::RaftBatch PeerSender::new_batch() const {
+  peer::RaftBatch batch;
+  batch.set_from(owner_.options().self.member_id);
+  batch.set_to(id_);
+  return batch;
+}
+
+void PeerSender::add_frames(peer::RaftBatch& batch, std::vector<std::string>& frames, bool forwards) {
+  for (auto& f : frames) {
+    if (forwards) {
+      batch.add_forwards(std::move(f));
+    } else {
+      batch.add_messages(std::move(f));
+    }
+  }
+}
+
 void PeerSender::write_or_enqueue(std::vector<std::string> frames, bool forwards) {
   grpc::ClientWriter<peer::RaftBatch>* writer = nullptr;
   {
@@ -406,16 +426,8 @@ void PeerSender::write_or_enqueue(std::vector<std::string> frames, bool forwards
     enqueue(std::move(frames), forwards);
     return;
   }
-  peer::RaftBatch batch;
-  batch.set_from(owner_.options().self.member_id);
-  batch.set_to(id_);
-  for (auto& f : frames) {
-    if (forwards) {
-      batch.add_forwards(std::move(f));
-    } else {
-      batch.add_messages(std::move(f));
-    }
-  }
+  peer::RaftBatch batch = new_batch();
+  add_frames(batch, frames, forwards);
   const bool ok = writer->Write(batch);
   std::lock_guard lock(mu_);
   writing_ = false;
@@ -562,24 +574,14 @@ void PeerSender::run() {
       broken_ = false;
     }
     for (;;) {
-      peer::RaftBatch batch;
-      batch.set_from(owner_.options().self.member_id);
-      batch.set_to(id_);
+      peer::RaftBatch batch = new_batch();
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [&] { return stopping_ || broken_ || (!queue_.empty() && !writing_); });
         if (stopping_ || broken_) break;
         // Coalesce everything queued into one batch: one write, one syscall, under load.
-        while (!queue_.empty()) {
-          for (auto& m : queue_.front().frames) {
-            if (queue_.front().forwards) {
-              batch.add_forwards(std::move(m));
-            } else {
-              batch.add_messages(std::move(m));
-            }
-          }
-          queue_.pop_front();
-        }
+        for (; !queue_.empty(); queue_.pop_front())
+          add_frames(batch, queue_.front().frames, queue_.front().forwards);
         queued_bytes_ = 0;
         writing_ = true;
       }
