@@ -5,6 +5,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -87,6 +88,7 @@ class PeerService final : public peer::Peer::Service {
     resp->set_cluster_fingerprint(self_.cluster_fingerprint);
     resp->set_version(self_.version);
     resp->set_forwards_on_stream(true);
+    for (const auto& f : self_.features) resp->add_features(f);
     if (req->cluster_fingerprint() != self_.cluster_fingerprint) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           "member '" + req->name() +
@@ -167,6 +169,10 @@ class PeerSender {
     std::lock_guard lock(channel_mu_);
     return peer_forwards_;
   }
+  bool has_feature(const std::string& feature) {
+    std::lock_guard lock(channel_mu_);
+    return std::find(peer_features_.begin(), peer_features_.end(), feature) != peer_features_.end();
+  }
   Result<std::string> call(const std::string& method, const std::string& body,
                            std::chrono::steady_clock::time_point deadline);
   void call_async(const std::string& method, const std::string& body,
@@ -205,7 +211,8 @@ class PeerSender {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<peer::Peer::Stub> stub_;
   bool hello_ok_ = false;
-  bool peer_forwards_ = false;  // the peer's latest Hello said forwards_on_stream
+  bool peer_forwards_ = false;              // the peer's latest Hello said forwards_on_stream
+  std::vector<std::string> peer_features_;  // and announced these features
 
   std::thread thread_;
 };
@@ -303,6 +310,11 @@ class GrpcPeerTransport final : public PeerTransport {
   bool forwards_on_stream(uint64_t peer) override {
     auto sender = find(peer);
     return sender && sender->forwards_on_stream();
+  }
+
+  bool peer_has_feature(uint64_t peer, const std::string& feature) override {
+    auto sender = find(peer);
+    return sender && sender->has_feature(feature);
   }
 
   Result<std::string> call(uint64_t to, const std::string& method, const std::string& body) override {
@@ -479,7 +491,10 @@ bool PeerSender::ensure_channel() {
   peer::HelloResponse resp;
   auto st = stub_->Hello(&ctx, req, &resp);
   hello_ok_ = st.ok() && resp.cluster_fingerprint() == self.cluster_fingerprint && resp.member_id() == id_;
-  if (hello_ok_) peer_forwards_ = resp.forwards_on_stream();
+  if (hello_ok_) {
+    peer_forwards_ = resp.forwards_on_stream();
+    peer_features_.assign(resp.features().begin(), resp.features().end());
+  }
   return hello_ok_;
 }
 

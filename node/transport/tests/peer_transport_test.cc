@@ -93,7 +93,7 @@ struct Inbox {
 
 PeerTransportOptions opts(uint64_t id, std::optional<TlsFiles> tls, std::string fp = "cluster-A") {
   PeerTransportOptions o;
-  o.self = Identity{"m" + std::to_string(id), id, std::move(fp), "test"};
+  o.self = Identity{"m" + std::to_string(id), id, std::move(fp), "test", {}};
   o.listen_address = "127.0.0.1:0";
   o.tls = std::move(tls);
   o.call_timeout = std::chrono::milliseconds(2000);
@@ -114,7 +114,9 @@ TEST_CASE("mutual TLS peers exchange raft batches in order and make calls") {
   TestPki pki("a");
   Inbox in1, in2;
   auto t1 = start(opts(1, pki.leaf("m1")), in1);
-  auto t2 = start(opts(2, pki.leaf("m2")), in2);
+  auto o2 = opts(2, pki.leaf("m2"));
+  o2.self.features = {"feature-a", "feature-b"};
+  auto t2 = start(std::move(o2), in2);
   t1->set_peer(2, addr(*t2));
   t2->set_peer(1, addr(*t1));
 
@@ -150,6 +152,10 @@ TEST_CASE("mutual TLS peers exchange raft batches in order and make calls") {
   }
   CHECK(t1->forwards_on_stream(2));
   CHECK_FALSE(t1->forwards_on_stream(7));  // not a peer
+  // The features the peer announced in its Hello, and only those.
+  CHECK(t1->peer_has_feature(2, "feature-b"));
+  CHECK_FALSE(t1->peer_has_feature(2, "feature-c"));
+  CHECK_FALSE(t1->peer_has_feature(7, "feature-a"));
 
   auto r = t2->call(1, "echo", "hello");
   REQUIRE(r.ok());

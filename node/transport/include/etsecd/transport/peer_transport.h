@@ -28,6 +28,8 @@ struct Identity {
   uint64_t member_id = 0;
   std::string cluster_fingerprint;  // raw bytes; members with different fingerprints refuse each other
   std::string version;
+  // Announced to peers in Hello: features of the member's own protocol that peers may use with it.
+  std::vector<std::string> features;
 };
 
 struct PeerTransportOptions {
@@ -78,6 +80,8 @@ class PeerTransport {
   // Whether `peer` said (in its latest Hello) that it reads frames sent with send_forward; false while
   // not yet known.
   virtual bool forwards_on_stream(uint64_t peer) = 0;
+  // Whether `peer` announced `feature` (Identity::features) in its latest Hello; false while not yet known.
+  virtual bool peer_has_feature(uint64_t peer, const std::string& feature) = 0;
 
   // A blocking request/response call to one peer with the configured timeout. Errors: transport.unreachable,
   // transport.refused (fingerprint or identity mismatch), transport.remote (the handler's error message).
