@@ -178,8 +178,26 @@ class Handlers {
     return Status::Ok();
   }
 
+  // A linearizable read a follower forwarded with its own shares of the values.
+  Status range_given(const etcdserverpb::RangeRequest& req, const server::GivenShares& given,
+                     etcdserverpb::RangeResponse* resp, Deadline deadline) {
+    auto r = member_.range(proto::to_range_op(req), given, deadline);
+    if (!r) return r.error();
+    auto values = ordered_values(proto::kvs_needing_values(r->result), r->values);
+    if (!values) return values.error();
+    return proto::fill_range_response(r->result, *values, header(), resp);
+  }
+
   // Serves a request forwarded by a follower: the same handlers, never forwarded again.
-  Result<std::string> forwarded(const std::string& method, const std::string& body, Deadline deadline) {
+  Result<std::string> forwarded(const std::string& method, const std::string& body, Deadline deadline,
+                                const server::GivenShares* given) {
+    if (method == "api.KV.Range" && given != nullptr) {
+      etcdserverpb::RangeRequest req;
+      if (!req.ParseFromString(body)) return make_error("api.malformed", "malformed forwarded request");
+      etcdserverpb::RangeResponse resp;
+      if (auto st = range_given(req, *given, &resp, deadline); !st) return st.error();
+      return resp.SerializeAsString();
+    }
     if (method == "api.KV.Range")
       return run<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse>(body, deadline, &Handlers::range);
     if (method == "api.KV.Put")
@@ -229,7 +247,7 @@ class Handlers {
         if (!mvcc::is(st.error(), server::kNotLeader)) return to_status(st.error());
         resp->Clear();  // lost leadership meanwhile: forward instead
       }
-      auto r = member_.call_leader(std::string("api.") + method, req.SerializeAsString(), deadline);
+      auto r = forward(std::string("api.") + method, req, deadline);
       if (r) {
         if (!resp->ParseFromString(*r))
           return grpc::Status(grpc::StatusCode::INTERNAL, "malformed leader response");
@@ -245,6 +263,15 @@ class Handlers {
   server::Member& member() { return member_; }
 
  private:
+  template <class Req>
+  Result<std::string> forward(const std::string& method, const Req& req, Deadline deadline) {
+    return member_.call_leader(method, req.SerializeAsString(), deadline);
+  }
+  Result<std::string> forward(const std::string& method, const etcdserverpb::RangeRequest& req,
+                              Deadline deadline) {
+    return member_.call_leader_for_read(proto::to_range_op(req), method, req.SerializeAsString(), deadline);
+  }
+
   proto::HeaderFields header() const {
     const auto st = member_.status();
     return proto::HeaderFields{st.cluster_id, st.id, st.term};
@@ -422,10 +449,10 @@ class Server final : public EtcdApiServer {
                           "cannot listen for clients on '" + options_.listen_addresses[i] + "'");
       }
     }
-    handlers_.member().set_forward_handler(
-        [this](const std::string& method, const std::string& body, Deadline deadline) {
-          return handlers_.forwarded(method, body, deadline);
-        });
+    handlers_.member().set_forward_handler([this](const std::string& method, const std::string& body,
+                                                  Deadline deadline, const server::GivenShares* given) {
+      return handlers_.forwarded(method, body, deadline, given);
+    });
     return etsecd::Status::Ok();
   }
 

@@ -31,6 +31,7 @@
 #include "etsecd/repair/session.h"
 #include "etsecd/server/member.h"
 #include "etsecd/shamir/random.h"
+#include "etsecd/wire/forwarded_read.h"
 #include "forward_batch_server.h"
 #include "forward_batcher.h"
 #include "forward_stream.h"
@@ -134,8 +135,11 @@ class MemberImpl final : public Member {
 
   Result<WriteOutcome> write(WriteRequest request, Deadline deadline) override;
   Result<ReadOutcome> range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) override;
+  Result<ReadOutcome> range(const mvcc::RangeOp& op, const GivenShares& given, Deadline deadline) override;
   Result<std::string> call_leader(const std::string& method, const std::string& body,
                                   Deadline deadline) override;
+  Result<std::string> call_leader_for_read(const mvcc::RangeOp& op, const std::string& method,
+                                           const std::string& body, Deadline deadline) override;
   void set_forward_handler(ForwardHandler handler) override;
   MemberStatus status() const override;
   std::vector<MemberInfo> members(Deadline deadline) override;
@@ -160,6 +164,12 @@ class MemberImpl final : public Member {
   // Forwarded requests (as leader) or their results (as the follower that sent them), transport thread.
   void on_forward_frames(uint64_t from, std::vector<std::string> frames);
   ForwardHandler forward_handler();  // the API's handler for forwarded requests, if installed
+  // One request a follower forwarded, through the API's handler; unwraps a read sent with its shares.
+  Result<std::string> serve_forwarded(uint64_t from, const std::string& method, const std::string& body,
+                                      Deadline deadline);
+  // Sends a forwarded request to `leader` (on its Raft stream when it reads frames there).
+  Result<std::string> call_member(uint64_t leader, const std::string& method, const std::string& body,
+                                  Deadline deadline);
   Status identify_initial_member();
 
   // --- member_join.cc
@@ -213,9 +223,16 @@ class MemberImpl final : public Member {
                                         Deadline deadline);
 
   // --- read_path.cc
-  Result<ReadOutcome> range_once(const mvcc::RangeOp& op, bool serializable, Deadline deadline);
+  Result<ReadOutcome> timed_range(const mvcc::RangeOp& op, bool serializable, const GivenShares* given,
+                                  Deadline deadline);
+  Result<ReadOutcome> range_once(const mvcc::RangeOp& op, bool serializable, const GivenShares* given,
+                                 Deadline deadline);
   Result<ValueMap> gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term,
-                          const std::string& read_context, uint64_t min_applied, Deadline deadline);
+                          const std::string& read_context, uint64_t min_applied, Deadline deadline,
+                          const GivenShares* given = nullptr);
+  // This member's shares of the values `op` finds on its applied state, for a read it forwards; empty
+  // when there are none or too many bytes of them to be worth sending.
+  wire::ForwardedRead shares_for_forwarded_read(const mvcc::RangeOp& op, const std::string& body);
   Result<std::string> serve_share_fetch(const std::string& body);
   Status wait_applied(uint64_t index, Deadline deadline);
 

@@ -11,6 +11,7 @@
 #include "etsecd/repair/interrupted_install.h"
 #include "etsecd/server/errors.h"
 #include "etsecd/storage/rocks_backend.h"
+#include "etsecd/wire/raft_codec.h"
 #include "etsecd/wire/share_fetch.h"
 #include "forward_batch_codec.h"
 #include "member_impl.h"
@@ -215,7 +216,8 @@ Status MemberImpl::start_transport() {
   auto listen = host_port(options_.listen_peer_address);
   if (!listen) return listen.error();
   transport::PeerTransportOptions t;
-  t.self = transport::Identity{options_.name, id_, fingerprint_, options_.version};
+  t.self =
+      transport::Identity{options_.name, id_, fingerprint_, options_.version, {wire::kForwardedReadFeature}};
   t.listen_address = *listen;
   t.tls = options_.peer_tls;
   t.insecure = options_.insecure_peer;
@@ -281,12 +283,14 @@ Result<std::string> MemberImpl::on_peer_call(uint64_t from, const std::string& m
   if (method == "member.removed") return serve_removed_notice(from, body);
   if (method == "join.heard") return serve_heard_query(body);
   if (method.rfind("repair.", 0) == 0) return serve_repair(method, body);
-  if (method == kForwardBatchMethod || method.rfind("api.", 0) == 0) {
-    auto handler = forward_handler();
-    if (!handler) return mvcc::make_error(kStopped);
-    if (method == kForwardBatchMethod) return forward_batch_server_->serve(body, handler);
-    return handler(method, body, std::chrono::steady_clock::now() + kForwardedRequestTimeout);
+  if (method == kForwardBatchMethod) {
+    return forward_batch_server_->serve(
+        body, [this, from](const std::string& m, const std::string& b, Deadline deadline) {
+          return serve_forwarded(from, m, b, deadline);
+        });
   }
+  if (method.rfind("api.", 0) == 0)
+    return serve_forwarded(from, method, body, std::chrono::steady_clock::now() + kForwardedRequestTimeout);
   return make_error("server.unknown_method", "unknown peer method '" + method + "'");
 }
 
@@ -304,9 +308,10 @@ void MemberImpl::on_forward_frames(uint64_t from, std::vector<std::string> frame
     // A follower's request: it waits for the commit, so it runs on a worker, like a forwarded batch.
     const auto deadline = std::chrono::steady_clock::now() + frame->request.time_left;
     forward_batch_server_->run([this, from, id = frame->id, request = std::move(frame->request), deadline] {
-      auto handler = forward_handler();
-      auto result = handler ? ForwardBatchServer::serve_one(request, deadline, handler)
-                            : Result<std::string>(mvcc::make_error(kStopped));
+      auto result = ForwardBatchServer::serve_one(
+          request, deadline, [this, from](const std::string& m, const std::string& b, Deadline d) {
+            return serve_forwarded(from, m, b, d);
+          });
       transport_->send_forward(from, encode_forward_result_frame(id, result));
     });
   }
@@ -315,6 +320,19 @@ void MemberImpl::on_forward_frames(uint64_t from, std::vector<std::string> frame
 MemberImpl::ForwardHandler MemberImpl::forward_handler() {
   std::lock_guard lock(forward_mu_);
   return forward_handler_;
+}
+
+Result<std::string> MemberImpl::serve_forwarded(uint64_t from, const std::string& method,
+                                                const std::string& body, Deadline deadline) {
+  auto handler = forward_handler();
+  if (!handler) return mvcc::make_error(kStopped);
+  if (method != wire::kForwardedReadMethod) return handler(method, body, deadline, nullptr);
+  auto read = wire::decode_forwarded_read(wire::as_bytes(body));
+  if (!read) return read.error();
+  GivenShares given;
+  given.member = from;  // the stream's authenticated peer, not a claim inside the request
+  for (auto& s : read->shares) given.shares.emplace(std::move(s.ref), std::move(s.share));
+  return handler("api.KV.Range", read->request, deadline, &given);
 }
 
 void MemberImpl::set_forward_handler(ForwardHandler handler) {
@@ -326,17 +344,32 @@ Result<std::string> MemberImpl::call_leader(const std::string& method, const std
                                             Deadline deadline) {
   for (;;) {
     const auto pub = published();
-    if (pub.leader != 0 && pub.leader != id_) {
-      if (transport_->forwards_on_stream(pub.leader))
-        return forward_stream_->call(pub.leader, method, body, deadline);
-      return forward_batcher_->call(pub.leader, method, body, deadline);
-    }
+    if (pub.leader != 0 && pub.leader != id_) return call_member(pub.leader, method, body, deadline);
     if (pub.leader == id_) return mvcc::make_error(kNotLeader, "this member is the leader");
     // No leader known yet (an election is running): wait a little, as etcd does, before giving up.
     if (std::chrono::steady_clock::now() + options_.heartbeat_interval > deadline)
       return mvcc::make_error(kNoLeader);
     std::this_thread::sleep_for(options_.heartbeat_interval);
   }
+}
+
+Result<std::string> MemberImpl::call_leader_for_read(const mvcc::RangeOp& op, const std::string& method,
+                                                     const std::string& body, Deadline deadline) {
+  const auto pub = published();
+  // The feature is checked on the member the read goes to: a leader from before it would not know the
+  // method. If it stopped leading meanwhile, it answers kNotLeader and the caller tries again.
+  if (pub.leader == 0 || pub.leader == id_ ||
+      !transport_->peer_has_feature(pub.leader, wire::kForwardedReadFeature))
+    return call_leader(method, body, deadline);
+  auto read = shares_for_forwarded_read(op, body);
+  if (read.shares.empty()) return call_member(pub.leader, method, body, deadline);
+  return call_member(pub.leader, wire::kForwardedReadMethod, wire::encode_forwarded_read(read), deadline);
+}
+
+Result<std::string> MemberImpl::call_member(uint64_t leader, const std::string& method,
+                                            const std::string& body, Deadline deadline) {
+  if (transport_->forwards_on_stream(leader)) return forward_stream_->call(leader, method, body, deadline);
+  return forward_batcher_->call(leader, method, body, deadline);
 }
 
 MemberStatus MemberImpl::status() const {

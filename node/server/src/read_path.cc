@@ -5,8 +5,10 @@
 // ReadIndex (heartbeats only for reads without values, or when the answers did not confirm it in time).
 // The read is answered once a majority confirmed the leadership and k shares of every value were
 // combined. If the confirmed read index is newer than the state the range was evaluated on (a write
-// committed in between), it is evaluated again. Serializable reads skip the confirmation and read this
-// member's own applied state.
+// committed in between), it is evaluated again. A follower that forwards a linearizable read sends its
+// own shares of the values it finds along with it (shares_for_forwarded_read): the leader counts those
+// that match the revisions it reads and asks that many fewer members. Serializable reads skip the
+// confirmation and read this member's own applied state.
 
 #include <algorithm>
 #include <random>
@@ -24,6 +26,8 @@ constexpr auto kPeerApplyWait = std::chrono::milliseconds(2000);
 // How long a read whose share fetch should confirm the leadership waits for that before falling back to
 // a heartbeat round (answers normally arrive with the shares, well within this).
 constexpr auto kFetchConfirmGrace = std::chrono::milliseconds(50);
+// At most this many share bytes ride along with a forwarded read.
+constexpr size_t kMaxGivenShareBytes = 256 << 10;
 
 std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -42,8 +46,8 @@ Status MemberImpl::wait_applied(uint64_t index, Deadline deadline) {
 }
 
 Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint64_t term,
-                                    const std::string& read_context, uint64_t min_applied,
-                                    Deadline deadline) {
+                                    const std::string& read_context, uint64_t min_applied, Deadline deadline,
+                                    const GivenShares* given) {
   // The peers must have applied `min_applied`: a commit notice held back for a ride must leave now.
   if (!kvs.empty() && commit_notices_held_) post(event::ReleaseCommitNotices{});
   GatherPlan plan;
@@ -57,13 +61,25 @@ Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint
     plan.own.push_back(wire::ShareFetchItem{wire::ShareStatus::kOk, kv.share});
   }
   plan.peers = other_voters();
+  // A leader's linearizable read counts the answers as acknowledgements: ask a majority's worth. A
+  // follower's given shares are no acknowledgement (they were read before this read reached the leader).
+  if (term != 0) plan.min_peers = (plan.peers.size() + 1) / 2;
+  if (given != nullptr && given->member != id_) {
+    plan.given_by = given->member;
+    plan.given.reserve(plan.request.refs.size());
+    for (const auto& ref : plan.request.refs) {
+      auto it = given->shares.find(ref);
+      plan.given.push_back(it == given->shares.end()
+                               ? wire::ShareFetchItem{wire::ShareStatus::kNotFound, ""}
+                               : wire::ShareFetchItem{wire::ShareStatus::kOk, it->second});
+    }
+    std::erase(plan.peers, given->member);
+  }
   // Start each read's first wave at a different peer, so reads spread over all members.
   if (!plan.peers.empty()) {
     const auto first = static_cast<std::ptrdiff_t>(fetch_rotation_.fetch_add(1) % plan.peers.size());
     std::rotate(plan.peers.begin(), plan.peers.begin() + first, plan.peers.end());
   }
-  // A leader's linearizable read counts the answers as acknowledgements: ask a majority's worth.
-  if (term != 0) plan.min_peers = (plan.peers.size() + 1) / 2;
   plan.threshold = published().threshold;
   plan.deadline = deadline;
 
@@ -88,8 +104,17 @@ Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint
 }
 
 Result<ReadOutcome> MemberImpl::range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) {
+  return timed_range(op, serializable, nullptr, deadline);
+}
+
+Result<ReadOutcome> MemberImpl::range(const mvcc::RangeOp& op, const GivenShares& given, Deadline deadline) {
+  return timed_range(op, false, &given, deadline);
+}
+
+Result<ReadOutcome> MemberImpl::timed_range(const mvcc::RangeOp& op, bool serializable,
+                                            const GivenShares* given, Deadline deadline) {
   const auto start = std::chrono::steady_clock::now();
-  auto result = range_once(op, serializable, deadline);
+  auto result = range_once(op, serializable, given, deadline);
   if (result && metrics_.observe) {
     metrics_.observe(serializable ? "range_serializable" : "range",
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -97,7 +122,8 @@ Result<ReadOutcome> MemberImpl::range(const mvcc::RangeOp& op, bool serializable
   return result;
 }
 
-Result<ReadOutcome> MemberImpl::range_once(const mvcc::RangeOp& op, bool serializable, Deadline deadline) {
+Result<ReadOutcome> MemberImpl::range_once(const mvcc::RangeOp& op, bool serializable,
+                                           const GivenShares* given, Deadline deadline) {
   if (stopping_) return mvcc::make_error(kStopped);
   if (auto st = mvcc::validate_range(op); !st) return st.error();
 
@@ -122,7 +148,7 @@ Result<ReadOutcome> MemberImpl::range_once(const mvcc::RangeOp& op, bool seriali
       heartbeats = result->kvs.empty();
       confirmed = request_read_index(heartbeats, context, deadline);
     }
-    auto values = gather(result->kvs, term, context, evaluated_at, deadline);
+    auto values = gather(result->kvs, term, context, evaluated_at, deadline, given);
     if (!values) return values.error();
 
     if (term != 0) {
@@ -167,9 +193,31 @@ std::future<Result<uint64_t>> MemberImpl::request_read_index(bool send_heartbeat
   return confirmed;
 }
 
+wire::ForwardedRead MemberImpl::shares_for_forwarded_read(const mvcc::RangeOp& op, const std::string& body) {
+  wire::ForwardedRead read;
+  read.request = body;
+  if (op.keys_only || op.count_only) return read;
+  auto found = store_->range(op);
+  if (!found) return read;  // e.g. a compacted revision: the leader answers with the error
+  size_t bytes = 0;
+  for (const auto& kv : found->kvs) {
+    if (kv.share.empty()) continue;
+    bytes += kv.share.size();
+    if (bytes > kMaxGivenShareBytes) {
+      // A large range: the leader fetches these shares from another member instead, so the Raft
+      // messages on this member's stream to it are not held up behind them.
+      read.shares.clear();
+      return read;
+    }
+    read.shares.push_back(wire::GivenShare{wire::ValueRef{kv.key, kv.mod_revision}, kv.share});
+  }
+  return read;
+}
+
 Result<std::string> MemberImpl::serve_share_fetch(const std::string& body) {
   auto req = wire::decode_share_fetch_request(bytes_of(body));
   if (!req) return req.error();
+  if (metrics_.count) metrics_.count("share_fetches_served", 1);
   // Wait (briefly) until this member has applied the revision the asker evaluated on; the asker only
   // needs k answers, so a lagging member's slowness costs nothing while others answer.
   const auto until = std::chrono::steady_clock::now() + kPeerApplyWait;

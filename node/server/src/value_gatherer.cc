@@ -99,6 +99,9 @@ Result<ValueMap> gather_values(transport::PeerTransport& transport, const Gather
     if (i < plan.own.size() && plan.own[i].status == wire::ShareStatus::kOk) {
       col->per_ref[i].push_back(Candidate{0, plan.own[i].share});
     }
+    if (i < plan.given.size() && plan.given[i].status == wire::ShareStatus::kOk) {
+      col->per_ref[i].push_back(Candidate{plan.given_by, plan.given[i].share});
+    }
   }
 
   const std::string body = wire::encode_share_fetch_request(plan.request);
@@ -130,14 +133,17 @@ Result<ValueMap> gather_values(transport::PeerTransport& transport, const Gather
   };
 
   const unsigned k = plan.threshold;
-  const size_t total_members = plan.peers.size() + 1;
+  auto complete = [&](const std::vector<wire::ShareFetchItem>& items) {
+    return items.size() == refs.size() &&
+           std::ranges::all_of(items, [](const auto& item) { return item.status == wire::ShareStatus::kOk; });
+  };
+  const size_t total_members = plan.peers.size() + 1 + (plan.given.empty() ? 0 : 1);
   const size_t verify_want = std::min<size_t>(k + 1, total_members);
-  const bool own_complete =
-      plan.own.size() == refs.size() &&
-      std::ranges::all_of(plan.own, [](const auto& item) { return item.status == wire::ShareStatus::kOk; });
+  const size_t in_hand = (complete(plan.own) ? 1 : 0) + (complete(plan.given) ? 1 : 0);
   size_t asked = plan.peers.size();
   if (plan.ask_rest_after.count() > 0) {
-    asked = std::min(plan.peers.size(), std::max(plan.min_peers, verify_want - (own_complete ? 1 : 0)));
+    asked = std::min(plan.peers.size(),
+                     std::max(plan.min_peers, verify_want > in_hand ? verify_want - in_hand : 0));
   }
   // call_async may answer on this thread (an unknown peer): never call it holding col->mu.
   ask(0, asked);

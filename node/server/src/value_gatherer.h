@@ -22,7 +22,11 @@ namespace etsecd::server {
 struct GatherPlan {
   wire::ShareFetchRequest request;        // refs must be unique
   std::vector<wire::ShareFetchItem> own;  // this member's items for request.refs, same order
-  std::vector<uint64_t> peers;            // the other voters, in the order to ask them
+  // Items member `given_by` sent along with the request (a forwarded read), same order; may be empty.
+  // That member is not among `peers`: its shares are in hand already.
+  std::vector<wire::ShareFetchItem> given;
+  uint64_t given_by = 0;
+  std::vector<uint64_t> peers;  // the other voters, in the order to ask them
   unsigned threshold = 0;
   // Ask at least this many peers in the first wave (a linearizable read wants a majority's answers).
   size_t min_peers = 0;

@@ -54,6 +54,7 @@ class FakePeers final : public transport::PeerTransport {
   }
 
   const std::string& share_of(size_t x) const { return encoded_[x - 1]; }
+  const std::string& wrong_share_of(size_t x) const { return wrong_[x - 1]; }
   void set(uint64_t peer, Behaviour b) { behaviour_[peer] = b; }
   std::set<uint64_t> asked() {
     std::lock_guard lock(mu_);
@@ -180,6 +181,39 @@ TEST_CASE("without its own share a member asks one peer more") {
   REQUIRE(values.ok());
   CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
   CHECK(peers.asked().size() == 4);
+}
+
+TEST_CASE("shares a forwarding follower sent along count, and it is not asked again") {
+  FakePeers peers(3, 4, kSecret);
+  Read read(peers, 3, 4);
+  // Member 4 forwarded the read with its share: it leaves the peers to ask.
+  read.plan.peers = {1, 2, 3};
+  read.plan.given_by = 4;
+  SUBCASE("a matching share saves one peer") {
+    read.plan.given.push_back(wire::ShareFetchItem{wire::ShareStatus::kOk, peers.share_of(4)});
+    auto values = gather_values(peers, read.plan, read.observer);
+    REQUIRE(values.ok());
+    CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
+    CHECK(peers.asked() == std::set<uint64_t>{1, 2});
+    CHECK(read.corrupt_reports.empty());
+  }
+  SUBCASE("without a share of that revision the read asks as many peers as before") {
+    read.plan.given.push_back(wire::ShareFetchItem{wire::ShareStatus::kNotFound, ""});
+    auto values = gather_values(peers, read.plan, read.observer);
+    REQUIRE(values.ok());
+    CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
+    CHECK(peers.asked() == std::set<uint64_t>{1, 2, 3});
+  }
+  SUBCASE("a lying given share is singled out like a peer's") {
+    read.plan.given.push_back(wire::ShareFetchItem{wire::ShareStatus::kOk, peers.wrong_share_of(4)});
+    read.plan.verify_grace = 10s;
+    auto values = gather_values(peers, read.plan, read.observer);
+    REQUIRE(values.ok());
+    CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
+    CHECK(peers.asked() == std::set<uint64_t>{1, 2, 3});
+    REQUIRE_FALSE(read.corrupt_reports.empty());
+    CHECK(read.corrupt_reports.back() == "4 inconsistent share");
+  }
 }
 
 TEST_CASE("a failed peer in the first wave makes the read ask the rest at once") {

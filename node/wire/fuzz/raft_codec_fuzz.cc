@@ -1,7 +1,9 @@
-// Decodes arbitrary bytes as every Raft codec type; whatever decodes must re-encode to an equal value.
+// Decodes arbitrary bytes as every Raft codec type, share fetch and forwarded read; whatever decodes must
+// re-encode to an equal value.
 #include <cstdint>
 #include <cstdlib>
 
+#include "etsecd/wire/forwarded_read.h"
 #include "etsecd/wire/raft_codec.h"
 #include "etsecd/wire/share_fetch.h"
 
@@ -23,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto r = etsecd::wire::decode_share_fetch_response(in); r.ok()) {
     auto again = etsecd::wire::decode_share_fetch_response(
         etsecd::wire::as_bytes(etsecd::wire::encode_share_fetch_response(*r)));
+    if (!again.ok() || !(*again == *r)) std::abort();
+  }
+  if (auto r = etsecd::wire::decode_forwarded_read(in); r.ok()) {
+    auto again =
+        etsecd::wire::decode_forwarded_read(etsecd::wire::as_bytes(etsecd::wire::encode_forwarded_read(*r)));
     if (!again.ok() || !(*again == *r)) std::abort();
   }
   (void)etsecd::wire::decode_hard_state(in);

@@ -132,3 +132,18 @@ TEST_CASE("share fetch requests and responses round-trip and reject damage") {
   CHECK(decode_share_fetch_response(as_bytes(encode_share_fetch_response(resp) + "z")).error().code ==
         "wire.trailing_bytes");
 }
+
+#include "etsecd/wire/forwarded_read.h"
+
+TEST_CASE("forwarded reads round-trip and reject damage") {
+  ForwardedRead read{"range-request-bytes", {{{"a", 3}, "share-a"}, {{"", -1}, ""}}};
+  auto enc = encode_forwarded_read(read);
+  auto dec = decode_forwarded_read(as_bytes(enc));
+  REQUIRE(dec.ok());
+  CHECK(*dec == read);
+  for (size_t cut = 0; cut < enc.size(); ++cut)
+    CHECK_FALSE(decode_forwarded_read(as_bytes(enc.substr(0, cut))).ok());
+  CHECK(decode_forwarded_read(as_bytes(enc + "z")).error().code == "wire.trailing_bytes");
+  enc[0] = 9;
+  CHECK(decode_forwarded_read(as_bytes(enc)).error().code == "wire.bad_version");
+}

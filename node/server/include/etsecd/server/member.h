@@ -68,6 +68,13 @@ struct MemberOptions {
 // Rebuilt values, keyed by the (key, mod_revision) of the put that wrote them.
 using ValueMap = std::map<wire::ValueRef, std::string>;
 
+// A follower's own shares of the values a linearizable read it forwards will return, read on its applied
+// state and sent along (wire/forwarded_read.h): each is one share the leader need not fetch.
+struct GivenShares {
+  uint64_t member = 0;  // the follower that sent them
+  std::map<wire::ValueRef, std::string> shares;
+};
+
 struct ReadOutcome {
   mvcc::RangeResult result;
   ValueMap values;
@@ -129,16 +136,25 @@ class Member {
   // A read. Linearizable reads are served by the leader only (kNotLeader elsewhere); serializable reads
   // by any member from its own applied state. Either way, values are rebuilt from k members' shares.
   virtual Result<ReadOutcome> range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) = 0;
+  // A linearizable read a follower forwarded with its own shares: as range(op, false, deadline), with
+  // the given shares counted among the k+1 the read collects.
+  virtual Result<ReadOutcome> range(const mvcc::RangeOp& op, const GivenShares& given, Deadline deadline) = 0;
 
   // Sends an opaque request to the current leader through the peer transport, for the API adapter's
   // forwarding of client requests that reached a follower. Errors: kNoLeader, transport errors.
   virtual Result<std::string> call_leader(const std::string& method, const std::string& body,
                                           Deadline deadline) = 0;
+  // call_leader for a linearizable read: when the leader takes them (wire::kForwardedReadFeature), this
+  // member's own shares of the values `op` finds on its applied state ride along, as method
+  // wire::kForwardedReadMethod; otherwise the same as call_leader(method, body, deadline).
+  virtual Result<std::string> call_leader_for_read(const mvcc::RangeOp& op, const std::string& method,
+                                                   const std::string& body, Deadline deadline) = 0;
   // Installs the handler for forwarded requests (method names starting with "api."). `deadline` is the
   // time the follower's client gave the request, when the follower sent it (in batches, see
-  // src/forward_batcher.h), else a default.
+  // src/forward_batcher.h), else a default. A read forwarded with the follower's shares arrives as
+  // method "api.KV.Range" with `given` set (else null); serve it with range(op, *given, deadline).
   using ForwardHandler = std::function<Result<std::string>(const std::string& method, const std::string& body,
-                                                           Deadline deadline)>;
+                                                           Deadline deadline, const GivenShares* given)>;
   virtual void set_forward_handler(ForwardHandler handler) = 0;
 
   // Cheap: safe to call on every request.
