@@ -1,14 +1,15 @@
 #include "etsecd/wire/forwarded_read.h"
 
-#include "byte_io.h"
+#include "value_ref_io.h"
 
 namespace etsecd::wire {
 namespace {
 
 using detail::check_version;
 using detail::finish;
-using detail::get_i64;
+using detail::get_ref;
 using detail::malformed;
+using detail::put_ref;
 using detail::Reader;
 using detail::Writer;
 
@@ -22,8 +23,7 @@ std::string encode_forwarded_read(const ForwardedRead& read) {
   w.bytes(read.request);
   w.varint(read.shares.size());
   for (const auto& s : read.shares) {
-    w.bytes(s.ref.key);
-    w.varint(static_cast<uint64_t>(s.ref.mod_revision));
+    put_ref(w, s.ref);
     w.bytes(s.share);
   }
   return w.take();
@@ -37,8 +37,7 @@ Result<ForwardedRead> decode_forwarded_read(std::span<const uint8_t> bytes) {
   if (!r.bytes(read.request) || !r.count(n)) return malformed("forwarded read");
   read.shares.resize(n);
   for (auto& s : read.shares) {
-    if (!r.bytes(s.ref.key) || !get_i64(r, s.ref.mod_revision) || !r.bytes(s.share))
-      return malformed("forwarded read");
+    if (!get_ref(r, s.ref) || !r.bytes(s.share)) return malformed("forwarded read");
   }
   return finish(r, std::move(read), "forwarded read");
 }

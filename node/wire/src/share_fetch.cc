@@ -1,14 +1,15 @@
 #include "etsecd/wire/share_fetch.h"
 
-#include "byte_io.h"
+#include "value_ref_io.h"
 
 namespace etsecd::wire {
 namespace {
 
 using detail::check_version;
 using detail::finish;
-using detail::get_i64;
+using detail::get_ref;
 using detail::malformed;
+using detail::put_ref;
 using detail::Reader;
 using detail::Writer;
 
@@ -23,10 +24,7 @@ std::string encode_share_fetch_request(const ShareFetchRequest& req) {
   w.bytes(req.read_context);
   w.varint(req.min_applied);
   w.varint(req.refs.size());
-  for (const auto& ref : req.refs) {
-    w.bytes(ref.key);
-    w.varint(static_cast<uint64_t>(ref.mod_revision));
-  }
+  for (const auto& ref : req.refs) put_ref(w, ref);
   return w.take();
 }
 
@@ -40,7 +38,7 @@ Result<ShareFetchRequest> decode_share_fetch_request(std::span<const uint8_t> by
   }
   req.refs.resize(n);
   for (auto& ref : req.refs) {
-    if (!r.bytes(ref.key) || !get_i64(r, ref.mod_revision)) return malformed("share fetch request");
+    if (!get_ref(r, ref)) return malformed("share fetch request");
   }
   return finish(r, std::move(req), "share fetch request");
 }
