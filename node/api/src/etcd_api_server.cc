@@ -108,11 +108,7 @@ class Handlers {
       : member_(member), max_request_bytes_(max_request_bytes) {}
 
   Status range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* resp, Deadline deadline) {
-    auto r = member_.range(proto::to_range_op(req), req.serializable(), deadline);
-    if (!r) return r.error();
-    auto values = ordered_values(proto::kvs_needing_values(r->result), r->values);
-    if (!values) return values.error();
-    return proto::fill_range_response(r->result, *values, header(), resp);
+    return fill_range(member_.range(proto::to_range_op(req), req.serializable(), deadline), resp);
   }
 
   Status put(const etcdserverpb::PutRequest& req, etcdserverpb::PutResponse* resp, Deadline deadline) {
@@ -178,16 +174,6 @@ class Handlers {
     return Status::Ok();
   }
 
-  // A linearizable read a follower forwarded with its own shares of the values.
-  Status range_given(const etcdserverpb::RangeRequest& req, const server::GivenShares& given,
-                     etcdserverpb::RangeResponse* resp, Deadline deadline) {
-    auto r = member_.range(proto::to_range_op(req), given, deadline);
-    if (!r) return r.error();
-    auto values = ordered_values(proto::kvs_needing_values(r->result), r->values);
-    if (!values) return values.error();
-    return proto::fill_range_response(r->result, *values, header(), resp);
-  }
-
   // Serves a request forwarded by a follower: the same handlers, never forwarded again.
   Result<std::string> forwarded(const std::string& method, const std::string& body, Deadline deadline,
                                 const server::GivenShares* given) {
@@ -195,7 +181,8 @@ class Handlers {
       etcdserverpb::RangeRequest req;
       if (!req.ParseFromString(body)) return make_error("api.malformed", "malformed forwarded request");
       etcdserverpb::RangeResponse resp;
-      if (auto st = range_given(req, *given, &resp, deadline); !st) return st.error();
+      if (auto st = fill_range(member_.range(proto::to_range_op(req), *given, deadline), &resp); !st)
+        return st.error();
       return resp.SerializeAsString();
     }
     if (method == "api.KV.Range")
@@ -270,6 +257,13 @@ class Handlers {
   Result<std::string> forward(const std::string& method, const etcdserverpb::RangeRequest& req,
                               Deadline deadline) {
     return member_.call_leader_for_read(proto::to_range_op(req), method, req.SerializeAsString(), deadline);
+  }
+
+  Status fill_range(Result<server::ReadOutcome> r, etcdserverpb::RangeResponse* resp) const {
+    if (!r) return r.error();
+    auto values = ordered_values(proto::kvs_needing_values(r->result), r->values);
+    if (!values) return values.error();
+    return proto::fill_range_response(r->result, *values, header(), resp);
   }
 
   proto::HeaderFields header() const {

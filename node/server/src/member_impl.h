@@ -232,7 +232,7 @@ class MemberImpl final : public Member {
                           const GivenShares* given = nullptr);
   // This member's shares of the values `op` finds on its applied state, for a read it forwards; empty
   // when there are none or too many bytes of them to be worth sending.
-  wire::ForwardedRead shares_for_forwarded_read(const mvcc::RangeOp& op, const std::string& body);
+  std::vector<wire::GivenShare> shares_for_forwarded_read(const mvcc::RangeOp& op);
   Result<std::string> serve_share_fetch(const std::string& body);
   Status wait_applied(uint64_t index, Deadline deadline);
 

@@ -361,9 +361,10 @@ Result<std::string> MemberImpl::call_leader_for_read(const mvcc::RangeOp& op, co
   if (pub.leader == 0 || pub.leader == id_ ||
       !transport_->peer_has_feature(pub.leader, wire::kForwardedReadFeature))
     return call_leader(method, body, deadline);
-  auto read = shares_for_forwarded_read(op, body);
-  if (read.shares.empty()) return call_member(pub.leader, method, body, deadline);
-  return call_member(pub.leader, wire::kForwardedReadMethod, wire::encode_forwarded_read(read), deadline);
+  auto shares = shares_for_forwarded_read(op);
+  if (shares.empty()) return call_member(pub.leader, method, body, deadline);
+  return call_member(pub.leader, wire::kForwardedReadMethod,
+                     wire::encode_forwarded_read(wire::ForwardedRead{body, std::move(shares)}), deadline);
 }
 
 Result<std::string> MemberImpl::call_member(uint64_t leader, const std::string& method,

@@ -193,25 +193,22 @@ std::future<Result<uint64_t>> MemberImpl::request_read_index(bool send_heartbeat
   return confirmed;
 }
 
-wire::ForwardedRead MemberImpl::shares_for_forwarded_read(const mvcc::RangeOp& op, const std::string& body) {
-  wire::ForwardedRead read;
-  read.request = body;
-  if (op.keys_only || op.count_only) return read;
+std::vector<wire::GivenShare> MemberImpl::shares_for_forwarded_read(const mvcc::RangeOp& op) {
+  if (op.keys_only || op.count_only) return {};
   auto found = store_->range(op);
-  if (!found) return read;  // e.g. a compacted revision: the leader answers with the error
+  if (!found) return {};  // e.g. a compacted revision: the leader answers with the error
+  std::vector<wire::GivenShare> shares;
   size_t bytes = 0;
-  for (const auto& kv : found->kvs) {
+  for (auto& kv : found->kvs) {
     if (kv.share.empty()) continue;
     bytes += kv.share.size();
-    if (bytes > kMaxGivenShareBytes) {
-      // A large range: the leader fetches these shares from another member instead, so the Raft
-      // messages on this member's stream to it are not held up behind them.
-      read.shares.clear();
-      return read;
-    }
-    read.shares.push_back(wire::GivenShare{wire::ValueRef{kv.key, kv.mod_revision}, kv.share});
+    // A large range: the leader fetches these shares from another member instead, so the Raft
+    // messages on this member's stream to it are not held up behind them.
+    if (bytes > kMaxGivenShareBytes) return {};
+    shares.push_back(
+        wire::GivenShare{wire::ValueRef{std::move(kv.key), kv.mod_revision}, std::move(kv.share)});
   }
-  return read;
+  return shares;
 }
 
 Result<std::string> MemberImpl::serve_share_fetch(const std::string& body) {
