@@ -91,6 +91,7 @@ class FakePeers final : public transport::PeerTransport {
   void remove_peer(uint64_t) override {}
   void send_raft(uint64_t, std::vector<std::string>) override {}
   void send_forward(uint64_t, std::string) override {}
+  void queue_forwards(uint64_t, std::vector<std::string>) override {}
   bool forwards_on_stream(uint64_t) override { return false; }
   bool peer_has_feature(uint64_t, const std::string&) override { return false; }
   Result<std::string> call(uint64_t, const std::string&, const std::string&) override {

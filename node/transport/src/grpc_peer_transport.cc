@@ -307,6 +307,15 @@ class GrpcPeerTransport final : public PeerTransport {
     sender->write_or_enqueue(std::move(frames), true);
   }
 
+  void queue_forwards(uint64_t to, std::vector<std::string> frames) override {
+    auto sender = find(to);
+    if (!sender) {
+      report_unreachable(to);
+      return;
+    }
+    sender->enqueue(std::move(frames), true);
+  }
+
   bool forwards_on_stream(uint64_t peer) override {
     auto sender = find(peer);
     return sender && sender->forwards_on_stream();

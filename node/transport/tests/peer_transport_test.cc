@@ -127,10 +127,15 @@ TEST_CASE("mutual TLS peers exchange raft batches in order and make calls") {
     CHECK(in2.got[i].second == "msg-" + std::to_string(i));
   }
 
-  // Forwarded-request frames share the stream with Raft messages and keep their own order; the peer's
-  // Hello said it reads them.
+  // Forwarded-request frames share the stream with Raft messages and keep their own order, whether the
+  // calling thread may write them (send_forward) or only queue them (queue_forwards); the peer's Hello
+  // said it reads them.
   for (int i = 0; i < 50; ++i) {
-    t1->send_forward(2, "fwd-" + std::to_string(i));
+    if (i % 2 == 0) {
+      t1->send_forward(2, "fwd-" + std::to_string(i));
+    } else {
+      t1->queue_forwards(2, {"fwd-" + std::to_string(i)});
+    }
     t1->send_raft(2, {"after-fwd-" + std::to_string(i)});
   }
   REQUIRE(in2.wait_for(150));

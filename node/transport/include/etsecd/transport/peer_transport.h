@@ -77,6 +77,9 @@ class PeerTransport {
   // When the stream is idle the calling thread writes the frame itself (no hand-off to the sender
   // thread), so it may block while the peer's flow-control window is full: never call it from the loop.
   virtual void send_forward(uint64_t to, std::string frame) = 0;
+  // send_forward for several frames that always leaves the write to the sender thread (one batch): never
+  // blocks, so the loop may call it.
+  virtual void queue_forwards(uint64_t to, std::vector<std::string> frames) = 0;
   // Whether `peer` said (in its latest Hello) that it reads frames sent with send_forward; false while
   // not yet known.
   virtual bool forwards_on_stream(uint64_t peer) = 0;
