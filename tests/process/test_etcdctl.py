@@ -18,6 +18,28 @@ def test_put_get_delete(shared_cluster):
     assert c.etcdctl("get", "foo").stdout == ""
 
 
+def test_writes_through_every_member(shared_cluster):
+    # A follower forwards writes to the leader, which answers them when the entry applies: at once for
+    # a plain put, after rebuilding values for prev_kv, after deciding value compares for a txn.
+    c = shared_cluster
+    for i, m in enumerate(c.members):
+        ep = [m.client_url]
+        key = f"via/{i}"
+        assert c.etcdctl("put", key, "first", endpoints=ep).stdout.strip() == "OK"
+        assert c.etcdctl("put", key, "second", "--prev-kv", endpoints=ep).stdout.splitlines() == [
+            "OK", key, "first"]
+        txn = f'value("{key}") = "second"\n\nput {key} third\n\nput {key} wrong\n\n'
+        assert c.etcdctl("txn", input=txn, endpoints=ep).stdout.splitlines()[0] == "SUCCESS"
+        txn = f'version("{key}") = "3"\n\nput {key} fourth\n\n\n'
+        assert c.etcdctl("txn", input=txn, endpoints=ep).stdout.splitlines()[0] == "SUCCESS"
+        assert c.etcdctl("del", key, "--prev-kv", endpoints=ep).stdout.splitlines() == ["1", key, "fourth"]
+        r = c.etcdctl("put", "", "v", endpoints=ep, check=False)
+        assert r.returncode != 0 and "key is not provided" in r.stderr
+        r = c.etcdctl("put", "big", input="x" * (2 * 1024 * 1024), endpoints=ep, check=False)
+        assert r.returncode != 0 and ("request is too large" in r.stderr or "larger than max" in r.stderr)
+    assert c.etcdctl("get", "via/", "--prefix").stdout == ""
+
+
 def test_prefix_limit_and_revisions(shared_cluster):
     c = shared_cluster
     revs = []

@@ -222,6 +222,25 @@ class Handlers {
     return make_error("api.unknown_method", "unknown forwarded method '" + method + "'");
   }
 
+  // The forwarded writes a leader serves without a thread waiting on each (Member::write_async); false
+  // for the methods forwarded() serves.
+  bool forwarded_async(const std::string& method, const std::string& body, Deadline deadline,
+                       server::Member::ForwardReply& reply) {
+    if (method == "api.KV.Put") {
+      write_async<etcdserverpb::PutRequest, etcdserverpb::PutResponse>(
+          body, deadline, std::move(reply), &proto::from_put, &proto::fill_put_response);
+    } else if (method == "api.KV.DeleteRange") {
+      write_async<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse>(
+          body, deadline, std::move(reply), &proto::from_delete_range, &proto::fill_delete_range_response);
+    } else if (method == "api.KV.Txn") {
+      write_async<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse>(
+          body, deadline, std::move(reply), &proto::from_txn, &proto::fill_txn_response);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   // Serves locally when this member can, otherwise forwards to the leader.
   template <class Req, class Resp>
   grpc::Status serve(const grpc::ServerContext* ctx, const char* method, const Req& req, Resp* resp,
@@ -278,9 +297,32 @@ class Handlers {
     if (!proposed) return proposed.error();
     auto r = member_.write(to_write(std::move(*proposed)), deadline);
     if (!r) return r.error();
-    auto values = ordered_values(proto::kvs_needing_values(r->result), r->values);
+    return fill_write(*r, resp, fill);
+  }
+
+  // write() for a forwarded request, answered through `reply` when the entry applies.
+  template <class Req, class Resp, class From, class Fill>
+  void write_async(const std::string& body, Deadline deadline, server::Member::ForwardReply reply, From from,
+                   Fill fill) {
+    Req req;
+    if (!req.ParseFromString(body)) return reply(make_error("api.malformed", "malformed forwarded request"));
+    if (auto st = check_size(req.ByteSizeLong()); !st) return reply(st.error());
+    Result<proto::ProposedRequest> proposed = from(req);
+    if (!proposed) return reply(proposed.error());
+    member_.write_async(to_write(std::move(*proposed)), deadline,
+                        [this, fill, reply = std::move(reply)](Result<server::WriteOutcome> r) {
+                          if (!r) return reply(r.error());
+                          Resp resp;
+                          if (auto st = fill_write(*r, &resp, fill); !st) return reply(st.error());
+                          reply(resp.SerializeAsString());
+                        });
+  }
+
+  template <class Resp, class Fill>
+  Status fill_write(const server::WriteOutcome& r, Resp* resp, Fill fill) const {
+    auto values = ordered_values(proto::kvs_needing_values(r.result), r.values);
     if (!values) return values.error();
-    return fill(r->result, *values, header(), resp);
+    return fill(r.result, *values, header(), resp);
   }
   Status check_size(size_t bytes) const {
     if (bytes > max_request_bytes_) return mvcc::make_error(mvcc::kRequestTooLarge);
@@ -447,6 +489,11 @@ class Server final : public EtcdApiServer {
                                                   Deadline deadline, const server::GivenShares* given) {
       return handlers_.forwarded(method, body, deadline, given);
     });
+    handlers_.member().set_async_forward_handler([this](const std::string& method, const std::string& body,
+                                                        Deadline deadline,
+                                                        server::Member::ForwardReply reply) {
+      return handlers_.forwarded_async(method, body, deadline, reply);
+    });
     return etsecd::Status::Ok();
   }
 
@@ -455,6 +502,7 @@ class Server final : public EtcdApiServer {
   void shutdown() override {
     if (!server_) return;
     handlers_.member().set_forward_handler(nullptr);
+    handlers_.member().set_async_forward_handler(nullptr);
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_.reset();
   }

@@ -171,7 +171,7 @@ void MemberImpl::set_removed_handler(std::function<void()> handler) {
 
 void MemberImpl::propose_conf_change(event::ConfChange& c) {
   if (std::chrono::steady_clock::now() >= c.waiter->deadline) {
-    c.waiter->done.set_value(mvcc::make_error(kTimeout));
+    c.waiter->complete(mvcc::make_error(kTimeout));
     return;
   }
   if (c.change.type == raft::ConfChangeType::kAddLearner) {
@@ -183,13 +183,13 @@ void MemberImpl::propose_conf_change(event::ConfChange& c) {
       if (!member) continue;
       for (const auto& u : ctx.peer_urls) {
         if (u == c.add_peer_url) {
-          c.waiter->done.set_value(mvcc::make_error(kPeerUrlExists));
+          c.waiter->complete(mvcc::make_error(kPeerUrlExists));
           return;
         }
       }
     }
     if (newest.max_x_used == 255) {
-      c.waiter->done.set_value(mvcc::make_error(kNotEnoughStarted, "every share index 1..255 was used"));
+      c.waiter->complete(mvcc::make_error(kNotEnoughStarted, "every share index 1..255 was used"));
       return;
     }
     c.change.x = static_cast<uint8_t>(newest.max_x_used + 1);
@@ -205,7 +205,7 @@ void MemberImpl::propose_conf_change(event::ConfChange& c) {
     deferred_conf_changes_.push_back(std::move(c));
     return;
   }
-  c.waiter->done.set_value(map_core_error(id.error()));
+  c.waiter->complete(map_core_error(id.error()));
 }
 
 void MemberImpl::transfer_leadership(event::Transfer& t) {

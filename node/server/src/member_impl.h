@@ -46,9 +46,20 @@ struct AppliedEntry {
   mvcc::ApplyResult result;
 };
 
+// How a proposal's submitter hears the outcome: a future it waits on (done), or a callback the loop
+// thread runs (on_done, for write_async).
 struct WriteWaiter {
   std::promise<Result<AppliedEntry>> done;
+  std::function<void(Result<AppliedEntry>)> on_done;
   Deadline deadline;
+
+  void complete(Result<AppliedEntry> outcome) {
+    if (on_done) {
+      on_done(std::move(outcome));
+    } else {
+      done.set_value(std::move(outcome));
+    }
+  }
 };
 
 struct ReadWaiter {
@@ -134,6 +145,7 @@ class MemberImpl final : public Member {
   Status open();
 
   Result<WriteOutcome> write(WriteRequest request, Deadline deadline) override;
+  void write_async(WriteRequest request, Deadline deadline, WriteDone done) override;
   Result<ReadOutcome> range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) override;
   Result<ReadOutcome> range(const mvcc::RangeOp& op, const GivenShares& given, Deadline deadline) override;
   Result<std::string> call_leader(const std::string& method, const std::string& body,
@@ -141,6 +153,7 @@ class MemberImpl final : public Member {
   Result<std::string> call_leader_for_read(const mvcc::RangeOp& op, const std::string& method,
                                            const std::string& body, Deadline deadline) override;
   void set_forward_handler(ForwardHandler handler) override;
+  void set_async_forward_handler(AsyncForwardHandler handler) override;
   MemberStatus status() const override;
   std::vector<MemberInfo> members(Deadline deadline) override;
   uint64_t data_bytes() const override;
@@ -167,6 +180,12 @@ class MemberImpl final : public Member {
   // One request a follower forwarded, through the API's handler; unwraps a read sent with its shares.
   Result<std::string> serve_forwarded(uint64_t from, const std::string& method, const std::string& body,
                                       Deadline deadline);
+  // Offers a request forwarded on the stream to the API's non-blocking handler: false if it left it.
+  bool serve_forwarded_async(const ForwardedRequest& request, Deadline deadline, ForwardReply reply);
+  // Sends the result frame of a request `to` forwarded. On the loop thread (an entry applied) it waits in
+  // forward_replies_ for the end of the Ready, so each follower gets one batch per Ready and the loop
+  // never writes to a stream itself; elsewhere it is queued for the sender thread at once.
+  void reply_forwarded(uint64_t to, std::string frame);
   // Sends a forwarded request to `leader` (on its Raft stream when it reads frames there).
   Result<std::string> call_member(uint64_t leader, const std::string& method, const std::string& body,
                                   Deadline deadline);
@@ -213,10 +232,15 @@ class MemberImpl final : public Member {
   void expire_deferred();
   void publish();
   void fail_all(const Error& error);
+  void flush_forward_replies();
   [[noreturn]] void fatal(const std::string& what, const Error& error);
 
   // --- write_path.cc
   Result<WriteOutcome> write_once(WriteRequest request, Deadline deadline);
+  // What every write must pass before it is proposed: not stopping, a valid operation, this member leads.
+  Status check_write(const WriteRequest& request) const;
+  static event::Propose proposal_of(const WriteRequest& request, std::shared_ptr<WriteWaiter> waiter);
+  void observe_write(const char* op_name, std::chrono::steady_clock::time_point start);
   Status decide_value_compares(mvcc::Operation& op, const std::vector<std::string>& operands,
                                Deadline deadline);
   Result<ValueMap> gather_result_values(const mvcc::ApplyResult& result, uint64_t min_applied,
@@ -284,6 +308,7 @@ class MemberImpl final : public Member {
 
   // Loop thread only.
   std::map<raft::ProposalId, std::shared_ptr<WriteWaiter>> proposals_;
+  std::map<uint64_t, std::vector<std::string>> forward_replies_;  // by follower; see reply_forwarded
   std::map<std::string, std::shared_ptr<ReadWaiter>> reads_;
   std::deque<event::Propose> deferred_proposals_;  // the leader was still resolving its log
   std::deque<event::ReadIndex> deferred_reads_;
@@ -298,6 +323,7 @@ class MemberImpl final : public Member {
 
   std::mutex forward_mu_;
   ForwardHandler forward_handler_;
+  std::shared_ptr<const AsyncForwardHandler> async_forward_handler_;
 
   std::mutex client_urls_mu_;
   std::map<uint64_t, std::vector<std::string>> client_urls_;  // learned from peers' "member.info"

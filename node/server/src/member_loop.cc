@@ -23,7 +23,26 @@ void MemberImpl::post(Event ev) {
   inbox_cv_.notify_one();
 }
 
+namespace {
+// The member whose loop runs on this thread, if any (reply_forwarded batches replies made there).
+thread_local const MemberImpl* t_loop_of = nullptr;
+}  // namespace
+
+void MemberImpl::reply_forwarded(uint64_t to, std::string frame) {
+  if (t_loop_of == this) {
+    forward_replies_[to].push_back(std::move(frame));
+    return;
+  }
+  transport_->queue_forwards(to, {std::move(frame)});
+}
+
+void MemberImpl::flush_forward_replies() {
+  for (auto& [to, frames] : forward_replies_) transport_->queue_forwards(to, std::move(frames));
+  forward_replies_.clear();
+}
+
 void MemberImpl::run_loop() {
+  t_loop_of = this;
   const auto tick_every = options_.heartbeat_interval;
   auto next_tick = std::chrono::steady_clock::now() + tick_every;
   while (!stopping_) {
@@ -48,12 +67,14 @@ void MemberImpl::run_loop() {
       handle_ready(rd);
       node_->advance(rd);
     }
+    flush_forward_replies();  // those from expiries and leadership changes
     send_commit_notices(false);
     maybe_compact();
     reap_repairs();
   }
   cancel_repairs();
   fail_all(mvcc::make_error(kStopped));
+  flush_forward_replies();  // followers hear kStopped now, not when the stream breaks
 }
 
 void MemberImpl::dispatch(Event& ev) {
@@ -86,7 +107,7 @@ void MemberImpl::dispatch(Event& ev) {
 
 void MemberImpl::propose(event::Propose& p) {
   if (std::chrono::steady_clock::now() >= p.waiter->deadline) {
-    p.waiter->done.set_value(mvcc::make_error(kTimeout));
+    p.waiter->complete(mvcc::make_error(kTimeout));
     return;
   }
   auto id = node_->propose(p.metadata, p.values);
@@ -104,10 +125,10 @@ void MemberImpl::propose(event::Propose& p) {
     return;
   }
   if (id.error().code == "raft.not_leader") {
-    p.waiter->done.set_value(mvcc::make_error(kNotLeader));
+    p.waiter->complete(mvcc::make_error(kNotLeader));
     return;
   }
-  p.waiter->done.set_value(id.error());
+  p.waiter->complete(id.error());
 }
 
 void MemberImpl::request_read(event::ReadIndex& r) {
@@ -153,7 +174,7 @@ void MemberImpl::expire_deferred() {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = deferred_proposals_.begin(); it != deferred_proposals_.end();) {
     if (now >= it->waiter->deadline) {
-      it->waiter->done.set_value(mvcc::make_error(kTimeout));
+      it->waiter->complete(mvcc::make_error(kTimeout));
       it = deferred_proposals_.erase(it);
     } else {
       ++it;
@@ -169,7 +190,7 @@ void MemberImpl::expire_deferred() {
   }
   for (auto it = deferred_conf_changes_.begin(); it != deferred_conf_changes_.end();) {
     if (now >= it->waiter->deadline) {
-      it->waiter->done.set_value(mvcc::make_error(kTimeout));
+      it->waiter->complete(mvcc::make_error(kTimeout));
       it = deferred_conf_changes_.erase(it);
     } else {
       ++it;
@@ -191,7 +212,7 @@ void MemberImpl::expire_waiters() {
   }
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     if (now >= it->second->deadline + std::chrono::seconds(30)) {
-      it->second->done.set_value(mvcc::make_error(kTimeout));
+      it->second->complete(mvcc::make_error(kTimeout));
       it = proposals_.erase(it);
     } else {
       ++it;
@@ -246,6 +267,7 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
   for (auto& [to, batch] : out) transport_->send_raft(to, std::move(batch));
 
   if (!rd.committed_entries.empty()) apply(rd.committed_entries);
+  flush_forward_replies();
   if (rd.membership) {
     publish();
     on_membership_committed(*rd.membership);
@@ -261,7 +283,7 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
   for (const auto& id : rd.dropped_proposals) {
     auto it = proposals_.find(id);
     if (it == proposals_.end()) continue;
-    it->second->done.set_value(mvcc::make_error(kLeaderChanged));
+    it->second->complete(mvcc::make_error(kLeaderChanged));
     proposals_.erase(it);
   }
   for (const auto& request : rd.snapshot_requests) start_repair(request);
@@ -277,11 +299,11 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
     // Lost leadership: nobody will confirm these reads or commit these deferred proposals here.
     for (auto& [ctx, w] : reads_) w->index.set_value(mvcc::make_error(kLeaderChanged));
     reads_.clear();
-    for (auto& p : deferred_proposals_) p.waiter->done.set_value(mvcc::make_error(kLeaderChanged));
+    for (auto& p : deferred_proposals_) p.waiter->complete(mvcc::make_error(kLeaderChanged));
     deferred_proposals_.clear();
     for (auto& r : deferred_reads_) r.waiter->index.set_value(mvcc::make_error(kLeaderChanged));
     deferred_reads_.clear();
-    for (auto& c : deferred_conf_changes_) c.waiter->done.set_value(mvcc::make_error(kLeaderChanged));
+    for (auto& c : deferred_conf_changes_) c.waiter->complete(mvcc::make_error(kLeaderChanged));
     deferred_conf_changes_.clear();
   }
 }
@@ -294,7 +316,7 @@ void MemberImpl::apply(const std::vector<raft::Entry>& entries) {
     for (const auto& e : entries) {
       auto it = proposals_.find(raft::ProposalId{e.term, e.index});
       if (it == proposals_.end()) continue;
-      it->second->done.set_value(mvcc::make_error(mvcc::kRepairing));
+      it->second->complete(mvcc::make_error(mvcc::kRepairing));
       proposals_.erase(it);
     }
     return;
@@ -344,9 +366,9 @@ void MemberImpl::apply(const std::vector<raft::Entry>& entries) {
         AppliedEntry applied;
         applied.index = e.index;
         applied.result = std::move(*result);
-        it->second->done.set_value(std::move(applied));
+        it->second->complete(std::move(applied));
       } else {
-        it->second->done.set_value(result.error());
+        it->second->complete(result.error());
       }
       proposals_.erase(it);
     }
@@ -372,21 +394,21 @@ void MemberImpl::publish() {
 }
 
 void MemberImpl::fail_all(const Error& error) {
-  for (auto& [id, w] : proposals_) w->done.set_value(error);
+  for (auto& [id, w] : proposals_) w->complete(error);
   proposals_.clear();
   for (auto& [ctx, w] : reads_) w->index.set_value(error);
   reads_.clear();
-  for (auto& p : deferred_proposals_) p.waiter->done.set_value(error);
+  for (auto& p : deferred_proposals_) p.waiter->complete(error);
   deferred_proposals_.clear();
   for (auto& r : deferred_reads_) r.waiter->index.set_value(error);
   deferred_reads_.clear();
-  for (auto& c : deferred_conf_changes_) c.waiter->done.set_value(error);
+  for (auto& c : deferred_conf_changes_) c.waiter->complete(error);
   deferred_conf_changes_.clear();
   std::lock_guard lock(inbox_mu_);
   for (auto& ev : inbox_) {
-    if (auto* p = std::get_if<event::Propose>(&ev)) p->waiter->done.set_value(error);
+    if (auto* p = std::get_if<event::Propose>(&ev)) p->waiter->complete(error);
     if (auto* r = std::get_if<event::ReadIndex>(&ev)) r->waiter->index.set_value(error);
-    if (auto* c = std::get_if<event::ConfChange>(&ev)) c->waiter->done.set_value(error);
+    if (auto* c = std::get_if<event::ConfChange>(&ev)) c->waiter->complete(error);
     if (auto* t = std::get_if<event::Transfer>(&ev)) t->done->set_value(error);
   }
   inbox_.clear();

@@ -305,8 +305,12 @@ void MemberImpl::on_forward_frames(uint64_t from, std::vector<std::string> frame
       forward_stream_->on_result(from, frame->id, std::move(frame->result));
       continue;
     }
-    // A follower's request: it waits for the commit, so it runs on a worker, like a forwarded batch.
     const auto deadline = std::chrono::steady_clock::now() + frame->request.time_left;
+    auto reply = [this, from, id = frame->id](Result<std::string> result) {
+      reply_forwarded(from, encode_forward_result_frame(id, result));
+    };
+    if (serve_forwarded_async(frame->request, deadline, reply)) continue;
+    // Otherwise it waits (for a commit, a read's shares), so it runs on a worker, like a forwarded batch.
     forward_batch_server_->run([this, from, id = frame->id, request = std::move(frame->request), deadline] {
       auto result = ForwardBatchServer::serve_one(
           request, deadline, [this, from](const std::string& m, const std::string& b, Deadline d) {
@@ -333,6 +337,23 @@ Result<std::string> MemberImpl::serve_forwarded(uint64_t from, const std::string
   given.member = from;  // the stream's authenticated peer, not a claim inside the request
   for (auto& s : read->shares) given.shares.emplace(std::move(s.ref), std::move(s.share));
   return handler("api.KV.Range", read->request, deadline, &given);
+}
+
+bool MemberImpl::serve_forwarded_async(const ForwardedRequest& request, Deadline deadline,
+                                       ForwardReply reply) {
+  if (request.method.rfind("api.", 0) != 0) return false;  // refused by serve_one on the worker
+  std::shared_ptr<const AsyncForwardHandler> handler;
+  {
+    std::lock_guard lock(forward_mu_);
+    handler = async_forward_handler_;
+  }
+  return handler && (*handler)(request.method, request.body, deadline, std::move(reply));
+}
+
+void MemberImpl::set_async_forward_handler(AsyncForwardHandler handler) {
+  std::lock_guard lock(forward_mu_);
+  async_forward_handler_ =
+      handler ? std::make_shared<const AsyncForwardHandler>(std::move(handler)) : nullptr;
 }
 
 void MemberImpl::set_forward_handler(ForwardHandler handler) {

@@ -15,6 +15,12 @@ namespace {
 
 constexpr int kMaxGuardRetries = 8;
 
+const char* op_name_of(const mvcc::Operation& op) {
+  // Indexed like mvcc::Operation's variant: PutOp, DeleteRangeOp, TxnOp, CompactOp.
+  static constexpr const char* kOpNames[] = {"put", "delete_range", "txn", "compact"};
+  return kOpNames[op.op.index()];
+}
+
 }  // namespace
 
 Status MemberImpl::decide_value_compares(mvcc::Operation& op, const std::vector<std::string>& operands,
@@ -49,27 +55,73 @@ Result<ValueMap> MemberImpl::gather_result_values(const mvcc::ApplyResult& resul
 }
 
 Result<WriteOutcome> MemberImpl::write(WriteRequest request, Deadline deadline) {
-  // Indexed like mvcc::Operation's variant: PutOp, DeleteRangeOp, TxnOp, CompactOp.
-  static constexpr const char* kOpNames[] = {"put", "delete_range", "txn", "compact"};
-  const char* op_name = kOpNames[request.op.op.index()];
+  const char* op_name = op_name_of(request.op);
   const auto start = std::chrono::steady_clock::now();
   auto result = write_once(std::move(request), deadline);
-  if (result && metrics_.observe) {
-    metrics_.observe(op_name,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
+  if (result) observe_write(op_name, start);
   return result;
 }
 
-Result<WriteOutcome> MemberImpl::write_once(WriteRequest request, Deadline deadline) {
+void MemberImpl::write_async(WriteRequest request, Deadline deadline, WriteDone done) {
+  if (mvcc::value_compare_count(request.op) > 0) {
+    // Deciding the compares rebuilds the compared values from k members: a blocking round trip.
+    forward_batch_server_->run(
+        [this, request = std::move(request), deadline, done = std::move(done)]() mutable {
+          done(write(std::move(request), deadline));
+        });
+    return;
+  }
+  if (auto st = check_write(request); !st) return done(st.error());
+  const char* op_name = op_name_of(request.op);
+  const auto start = std::chrono::steady_clock::now();
+  auto waiter = std::make_shared<WriteWaiter>();
+  waiter->deadline = deadline;
+  waiter->on_done = [this, op_name, start, deadline, done = std::move(done)](Result<AppliedEntry> applied) {
+    if (!applied) return done(applied.error());
+    if (proto::kvs_needing_values(applied->result).empty()) {
+      observe_write(op_name, start);
+      return done(WriteOutcome{std::move(applied->result), {}});
+    }
+    forward_batch_server_->run(
+        [this, op_name, start, deadline, done, applied = std::move(*applied)]() mutable {
+          auto values = gather_result_values(applied.result, applied.index, deadline);
+          if (!values) return done(values.error());
+          observe_write(op_name, start);
+          done(WriteOutcome{std::move(applied.result), std::move(*values)});
+        });
+  };
+  post(proposal_of(request, std::move(waiter)));
+}
+
+Status MemberImpl::check_write(const WriteRequest& request) const {
   if (stopping_) return mvcc::make_error(kStopped);
-  if (auto st = mvcc::validate_operation(request.op, options_.limits); !st) return st.error();
+  if (auto st = mvcc::validate_operation(request.op, options_.limits); !st) return st;
   if (request.values.size() != mvcc::value_slot_count(request.op)) {
     return make_error("mvcc.bad_entry", "etcdserver: internal: value count does not match the operation");
   }
+  const auto pub = published();
+  if (!pub.is_leader) return mvcc::make_error(pub.leader == 0 ? kNoLeader : kNotLeader);
+  return Status::Ok();
+}
+
+event::Propose MemberImpl::proposal_of(const WriteRequest& request, std::shared_ptr<WriteWaiter> waiter) {
+  const std::string metadata = mvcc::encode_operation(request.op);
+  event::Propose p;
+  p.metadata.assign(metadata.begin(), metadata.end());
+  p.values.reserve(request.values.size());
+  for (const auto& v : request.values) p.values.emplace_back(v.begin(), v.end());
+  p.waiter = std::move(waiter);
+  return p;
+}
+
+void MemberImpl::observe_write(const char* op_name, std::chrono::steady_clock::time_point start) {
+  if (!metrics_.observe) return;
+  metrics_.observe(op_name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+Result<WriteOutcome> MemberImpl::write_once(WriteRequest request, Deadline deadline) {
   for (int attempt = 0; attempt < kMaxGuardRetries; ++attempt) {
-    const auto pub = published();
-    if (!pub.is_leader) return mvcc::make_error(pub.leader == 0 ? kNoLeader : kNotLeader);
+    if (auto st = check_write(request); !st) return st.error();
     if (mvcc::value_compare_count(request.op) > 0) {
       if (auto st = decide_value_compares(request.op, request.compare_values, deadline); !st)
         return st.error();
@@ -77,13 +129,7 @@ Result<WriteOutcome> MemberImpl::write_once(WriteRequest request, Deadline deadl
     auto waiter = std::make_shared<WriteWaiter>();
     waiter->deadline = deadline;
     auto done = waiter->done.get_future();
-    const std::string metadata = mvcc::encode_operation(request.op);
-    event::Propose p;
-    p.metadata.assign(metadata.begin(), metadata.end());
-    p.values.reserve(request.values.size());
-    for (const auto& v : request.values) p.values.emplace_back(v.begin(), v.end());
-    p.waiter = std::move(waiter);
-    post(std::move(p));
+    post(proposal_of(request, std::move(waiter)));
     if (done.wait_until(deadline) != std::future_status::ready) return mvcc::make_error(kTimeout);
     auto applied = done.get();
     if (!applied) return applied.error();

@@ -132,6 +132,12 @@ class Member {
 
   // Put, DeleteRange, Txn or Compact. Leader only: elsewhere the error is kNotLeader (see leader()).
   virtual Result<WriteOutcome> write(WriteRequest request, Deadline deadline) = 0;
+  // write() for a caller that must not block a thread on it (a leader serving a follower's forwarded
+  // write from the transport thread). `done` runs exactly once: on the member's loop thread when the
+  // entry applies (so it must be quick and must not block), on a worker when the outcome needs values
+  // rebuilt or a txn's value compares decided, or before write_async returns for errors found at once.
+  using WriteDone = std::function<void(Result<WriteOutcome>)>;
+  virtual void write_async(WriteRequest request, Deadline deadline, WriteDone done) = 0;
 
   // A read. Linearizable reads are served by the leader only (kNotLeader elsewhere); serializable reads
   // by any member from its own applied state. Either way, values are rebuilt from k members' shares.
@@ -156,6 +162,14 @@ class Member {
   using ForwardHandler = std::function<Result<std::string>(const std::string& method, const std::string& body,
                                                            Deadline deadline, const GivenShares* given)>;
   virtual void set_forward_handler(ForwardHandler handler) = 0;
+  // The non-blocking side: a request forwarded on the Raft stream is first offered to this handler, on
+  // the transport thread that read it. The handler returns false for methods it leaves to the
+  // ForwardHandler (run on a worker thread); when it returns true, it never blocks and calls `reply`
+  // exactly once, from any thread.
+  using ForwardReply = std::function<void(Result<std::string>)>;
+  using AsyncForwardHandler = std::function<bool(const std::string& method, const std::string& body,
+                                                 Deadline deadline, ForwardReply reply)>;
+  virtual void set_async_forward_handler(AsyncForwardHandler handler) = 0;
 
   // Cheap: safe to call on every request.
   virtual MemberStatus status() const = 0;
