@@ -12,6 +12,7 @@ Result<std::string> ForwardStream::call(uint64_t leader, const std::string& meth
   if (now >= deadline) return mvcc::make_error(kTimeout);
   auto p = std::make_shared<Pending>();
   p->leader = leader;
+  p->deadline = deadline;
   uint64_t id = 0;
   {
     std::lock_guard lock(mu_);
@@ -32,31 +33,95 @@ Result<std::string> ForwardStream::call(uint64_t leader, const std::string& meth
   return std::move(*p->result);
 }
 
+void ForwardStream::call_async(uint64_t peer, const std::string& method, const std::string& body,
+                               Deadline deadline, Done done) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= deadline) return done(mvcc::make_error(kTimeout));
+  auto p = std::make_shared<Pending>();
+  p->leader = peer;
+  p->deadline = deadline;
+  p->done = std::move(done);
+  uint64_t id = 0;
+  Finished finished;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) {
+      finished.emplace_back(std::move(p->done), *closed_);
+    } else {
+      id = next_id_++;
+      pending_[id] = p;
+      expire_async(now, finished);
+    }
+  }
+  run_finished(finished);
+  if (id == 0) return;
+  ForwardedRequest request{method, body,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)};
+  send_(peer, encode_forward_request_frame(id, request));
+}
+
 void ForwardStream::on_result(uint64_t from, uint64_t id, Result<std::string> result) {
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(id);
-  if (it == pending_.end() || it->second->leader != from || it->second->result) return;
-  it->second->result = std::move(result);
-  it->second->cv.notify_one();
+  Finished finished;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end() || it->second->leader != from || it->second->result) return;
+    finish(it, std::move(result), finished);
+  }
+  run_finished(finished);
 }
 
 void ForwardStream::fail(uint64_t leader, const Error& error) {
-  std::lock_guard lock(mu_);
-  for (auto& [id, p] : pending_) {
-    if (p->leader != leader || p->result) continue;
-    p->result = error;
-    p->cv.notify_one();
+  Finished finished;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      auto next = std::next(it);
+      if (it->second->leader == leader && !it->second->result) finish(it, error, finished);
+      it = next;
+    }
   }
+  run_finished(finished);
 }
 
 void ForwardStream::close(const Error& error) {
-  std::lock_guard lock(mu_);
-  closed_ = error;
-  for (auto& [id, p] : pending_) {
-    if (p->result) continue;
-    p->result = error;
-    p->cv.notify_one();
+  Finished finished;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = error;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      auto next = std::next(it);
+      if (!it->second->result) finish(it, error, finished);
+      it = next;
+    }
   }
+  run_finished(finished);
+}
+
+void ForwardStream::expire_async(Deadline now, Finished& finished) {
+  if (now < next_expiry_) return;
+  next_expiry_ = now + kExpireEvery;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    auto next = std::next(it);
+    if (it->second->done && now >= it->second->deadline) finish(it, mvcc::make_error(kTimeout), finished);
+    it = next;
+  }
+}
+
+void ForwardStream::finish(std::map<uint64_t, std::shared_ptr<Pending>>::iterator it,
+                           Result<std::string> result, Finished& finished) {
+  auto& p = *it->second;
+  if (p.done) {
+    finished.emplace_back(std::move(p.done), std::move(result));
+    pending_.erase(it);
+    return;
+  }
+  p.result = std::move(result);
+  p.cv.notify_one();
+}
+
+void ForwardStream::run_finished(Finished& finished) {
+  for (auto& [done, result] : finished) done(std::move(result));
 }
 
 }  // namespace etsecd::server

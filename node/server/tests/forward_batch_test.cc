@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -244,4 +245,50 @@ TEST_CASE(
   auto after = fs.call(5, "api.KV.Put", "d", std::chrono::steady_clock::now() + 1s);
   REQUIRE_FALSE(after);
   CHECK(after.error().code == "server.stopped");
+}
+
+TEST_CASE("an asynchronous request on the stream gets its peer's answer once, or fails, or expires") {
+  SentFrames sent;
+  ForwardStream fs(sent.send());
+  std::mutex mu;
+  std::map<std::string, std::vector<Result<std::string>>> got;
+  auto record = [&](std::string name) {
+    return [&, name](Result<std::string> r) {
+      std::lock_guard lock(mu);
+      got[name].push_back(std::move(r));
+    };
+  };
+  const auto now = std::chrono::steady_clock::now();
+  fs.call_async(2, "shares.get", "fetch", now + 5s, record("answered"));
+  fs.call_async(4, "shares.get", "fetch", now + 5s, record("broken"));
+  fs.call_async(2, "shares.get", "fetch", now + 50ms, record("expired"));
+  fs.call_async(2, "shares.get", "fetch", now - 1ms, record("late"));  // never sent
+  auto [to, frame] = sent.wait(0);
+  CHECK(to == 2);
+  CHECK(frame.request.method == "shares.get");
+  CHECK(frame.request.body == "fetch");
+  CHECK(sent.wait(2).first == 2);
+  fs.on_result(4, frame.id, std::string("from the wrong member"));  // ignored
+  fs.on_result(2, frame.id, std::string("shares"));
+  fs.on_result(2, frame.id, std::string("duplicate"));  // ignored
+  fs.fail(4, make_error("transport.unreachable", "stream broke"));
+  std::this_thread::sleep_for(150ms);
+  // The expired request is noticed by the next call made after its deadline.
+  fs.call_async(2, "shares.get", "fetch", std::chrono::steady_clock::now() + 5s, record("after"));
+  fs.close(make_error("server.stopped", "stopped"));
+  fs.call_async(2, "shares.get", "fetch", std::chrono::steady_clock::now() + 5s, record("closed"));
+
+  std::lock_guard lock(mu);
+  auto one = [&](const std::string& name) -> const Result<std::string>& {
+    REQUIRE(got[name].size() == 1);  // each callback runs exactly once
+    return got[name][0];
+  };
+  REQUIRE(one("answered"));
+  CHECK(*one("answered") == "shares");
+  CHECK(one("broken").error().code == "transport.unreachable");
+  CHECK(one("expired").error().code == "server.timeout");
+  CHECK(one("late").error().code == "server.timeout");
+  CHECK(one("after").error().code == "server.stopped");
+  CHECK(one("closed").error().code == "server.stopped");
+  CHECK(sent.frames.size() == 4);  // answered, broken, expired, after
 }
