@@ -37,6 +37,7 @@
 #include "forward_stream.h"
 #include "join_state.h"
 #include "member_context.h"
+#include "value_gatherer.h"
 
 namespace etsecd::server {
 
@@ -258,6 +259,11 @@ class MemberImpl final : public Member {
   // when there are none or too many bytes of them to be worth sending.
   std::vector<wire::GivenShare> shares_for_forwarded_read(const mvcc::RangeOp& op);
   Result<std::string> serve_share_fetch(const std::string& body);
+  std::string serve_share_fetch(const wire::ShareFetchRequest& request);
+  // A share fetch sent as a frame on `from`'s Raft stream; answers with a result frame.
+  void serve_framed_share_fetch(uint64_t from, uint64_t id, const std::string& body);
+  // How gather() sends share fetches whose answers carry about `answer_bytes`.
+  ShareFetchCall share_fetch_call(size_t answer_bytes);
   Status wait_applied(uint64_t index, Deadline deadline);
 
   // --- member_handoff.cc (stop path): a leader stopped on purpose first hands leadership over.

@@ -216,8 +216,11 @@ Status MemberImpl::start_transport() {
   auto listen = host_port(options_.listen_peer_address);
   if (!listen) return listen.error();
   transport::PeerTransportOptions t;
-  t.self =
-      transport::Identity{options_.name, id_, fingerprint_, options_.version, {wire::kForwardedReadFeature}};
+  t.self = transport::Identity{options_.name,
+                               id_,
+                               fingerprint_,
+                               options_.version,
+                               {wire::kForwardedReadFeature, wire::kShareFetchFramesFeature}};
   t.listen_address = *listen;
   t.tls = options_.peer_tls;
   t.insecure = options_.insecure_peer;
@@ -303,6 +306,10 @@ void MemberImpl::on_forward_frames(uint64_t from, std::vector<std::string> frame
     }
     if (frame->is_result) {
       forward_stream_->on_result(from, frame->id, std::move(frame->result));
+      continue;
+    }
+    if (frame->request.method == wire::kShareFetchMethod) {
+      serve_framed_share_fetch(from, frame->id, frame->request.body);
       continue;
     }
     const auto deadline = std::chrono::steady_clock::now() + frame->request.time_left;

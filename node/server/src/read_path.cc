@@ -28,6 +28,8 @@ constexpr auto kPeerApplyWait = std::chrono::milliseconds(2000);
 constexpr auto kFetchConfirmGrace = std::chrono::milliseconds(50);
 // At most this many share bytes ride along with a forwarded read.
 constexpr size_t kMaxGivenShareBytes = 256 << 10;
+// Share fetches whose answers may be larger go by peer call instead of a frame on the Raft stream.
+constexpr size_t kMaxFramedShareFetchBytes = 64 << 10;
 
 std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -54,11 +56,13 @@ Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint
   plan.request.term = term;
   plan.request.read_context = read_context;
   plan.request.min_applied = min_applied;
+  size_t share_bytes = 0;  // what each peer's answer carries, about
   for (const auto& kv : kvs) {
     wire::ValueRef ref{kv.key, kv.mod_revision};
     if (!plan.request.refs.empty() && plan.request.refs.back() == ref) continue;
     plan.request.refs.push_back(ref);
     plan.own.push_back(wire::ShareFetchItem{wire::ShareStatus::kOk, kv.share});
+    share_bytes += kv.share.size();
   }
   plan.peers = other_voters();
   // A leader's linearizable read counts the answers as acknowledgements: ask a majority's worth. A
@@ -95,12 +99,27 @@ Result<ValueMap> MemberImpl::gather(const std::vector<mvcc::KeyValue>& kvs, uint
     if (metrics_.count) metrics_.count("corrupt_shares", 1);
   };
   const auto start = std::chrono::steady_clock::now();
-  auto values = gather_values(*transport_, plan, observer);
+  auto values = gather_values(share_fetch_call(share_bytes), plan, observer);
   if (metrics_.observe && !plan.request.refs.empty()) {
     metrics_.observe("share_fetch",
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return values;
+}
+
+ShareFetchCall MemberImpl::share_fetch_call(size_t answer_bytes) {
+  // A frame on the Raft stream costs far less than a peer call (no call set-up, headers or TLS records of
+  // its own), but a large answer would hold up the Raft messages queued behind it.
+  const bool framed = answer_bytes <= kMaxFramedShareFetchBytes;
+  return [this, framed](uint64_t peer, const std::string& body, Deadline deadline,
+                        std::function<void(Result<std::string>)> done) {
+    if (framed && transport_->forwards_on_stream(peer) &&
+        transport_->peer_has_feature(peer, wire::kShareFetchFramesFeature)) {
+      forward_stream_->call_async(peer, wire::kShareFetchMethod, body, deadline, std::move(done));
+    } else {
+      transport_->call_async(peer, wire::kShareFetchMethod, body, deadline, std::move(done));
+    }
+  };
 }
 
 Result<ReadOutcome> MemberImpl::range(const mvcc::RangeOp& op, bool serializable, Deadline deadline) {
@@ -214,6 +233,24 @@ std::vector<wire::GivenShare> MemberImpl::shares_for_forwarded_read(const mvcc::
 Result<std::string> MemberImpl::serve_share_fetch(const std::string& body) {
   auto req = wire::decode_share_fetch_request(bytes_of(body));
   if (!req) return req.error();
+  return serve_share_fetch(*req);
+}
+
+void MemberImpl::serve_framed_share_fetch(uint64_t from, uint64_t id, const std::string& body) {
+  auto req = wire::decode_share_fetch_request(bytes_of(body));
+  if (!req) return reply_forwarded(from, encode_forward_result_frame(id, req.error()));
+  // Most fetches find their revision applied already: a few RocksDB reads, answered on the transport
+  // thread that read the frame. One that must wait for this member to apply goes to a worker.
+  if (published().applied >= req->min_applied) {
+    return reply_forwarded(from, encode_forward_result_frame(id, serve_share_fetch(*req)));
+  }
+  forward_batch_server_->run([this, from, id, req = std::move(*req)] {
+    transport_->send_forward(from, encode_forward_result_frame(id, serve_share_fetch(req)));
+  });
+}
+
+std::string MemberImpl::serve_share_fetch(const wire::ShareFetchRequest& request) {
+  const auto* req = &request;
   if (metrics_.count) metrics_.count("share_fetches_served", 1);
   // Wait (briefly) until this member has applied the revision the asker evaluated on; the asker only
   // needs k answers, so a lagging member's slowness costs nothing while others answer.

@@ -87,7 +87,7 @@ Result<std::string> rebuild(const std::vector<Candidate>& candidates, unsigned k
 
 }  // namespace
 
-Result<ValueMap> gather_values(transport::PeerTransport& transport, const GatherPlan& plan,
+Result<ValueMap> gather_values(const ShareFetchCall& call, const GatherPlan& plan,
                                const GatherObserver& observer) {
   const auto& refs = plan.request.refs;
   ValueMap values;
@@ -109,26 +109,25 @@ Result<ValueMap> gather_values(transport::PeerTransport& transport, const Gather
   auto ask = [&](size_t first, size_t last) {
     for (size_t p = first; p < last; ++p) {
       const uint64_t peer = plan.peers[p];
-      transport.call_async(
-          peer, wire::kShareFetchMethod, body, plan.deadline,
-          [col, peer, ref_count, on_response = observer.on_response](Result<std::string> r) {
-            std::optional<wire::ShareFetchResponse> resp;
-            if (r.ok()) {
-              auto d = wire::decode_share_fetch_response(bytes_of(*r));
-              if (d.ok() && d->items.size() == ref_count) resp = std::move(*d);
-            }
-            if (resp && on_response) on_response(peer, *resp);
-            std::lock_guard lock(col->mu);
-            ++col->answers;
-            if (resp) {
-              for (size_t i = 0; i < ref_count; ++i) {
-                if (resp->items[i].status == wire::ShareStatus::kOk) {
-                  col->per_ref[i].push_back(Candidate{peer, std::move(resp->items[i].share)});
-                }
-              }
-            }
-            col->cv.notify_all();
-          });
+      call(peer, body, plan.deadline,
+           [col, peer, ref_count, on_response = observer.on_response](Result<std::string> r) {
+             std::optional<wire::ShareFetchResponse> resp;
+             if (r.ok()) {
+               auto d = wire::decode_share_fetch_response(bytes_of(*r));
+               if (d.ok() && d->items.size() == ref_count) resp = std::move(*d);
+             }
+             if (resp && on_response) on_response(peer, *resp);
+             std::lock_guard lock(col->mu);
+             ++col->answers;
+             if (resp) {
+               for (size_t i = 0; i < ref_count; ++i) {
+                 if (resp->items[i].status == wire::ShareStatus::kOk) {
+                   col->per_ref[i].push_back(Candidate{peer, std::move(resp->items[i].share)});
+                 }
+               }
+             }
+             col->cv.notify_all();
+           });
     }
   };
 

@@ -14,7 +14,6 @@
 
 #include "etsecd/common/result.h"
 #include "etsecd/server/member.h"
-#include "etsecd/transport/peer_transport.h"
 #include "etsecd/wire/share_fetch.h"
 
 namespace etsecd::server {
@@ -47,8 +46,13 @@ struct GatherObserver {
   std::function<void(uint64_t member, int64_t mod_revision, const char* why)> on_corrupt;
 };
 
+// Sends an encoded share fetch request to `peer`; `done` runs once with the encoded answer or an error,
+// on any thread (a peer call, or a frame on the Raft stream, see MemberImpl::gather).
+using ShareFetchCall = std::function<void(uint64_t peer, const std::string& body, Deadline deadline,
+                                          std::function<void(Result<std::string>)> done)>;
+
 // Errors: kNotEnoughShares (names how many valid shares were found for the worst value), kTimeout.
-Result<ValueMap> gather_values(transport::PeerTransport& transport, const GatherPlan& plan,
+Result<ValueMap> gather_values(const ShareFetchCall& call, const GatherPlan& plan,
                                const GatherObserver& observer);
 
 }  // namespace etsecd::server

@@ -114,6 +114,14 @@ class FakePeers final : public transport::PeerTransport {
   std::vector<std::thread> threads_;
 };
 
+// The member sends share fetches as peer calls or as stream frames; either way through this.
+ShareFetchCall call_via(FakePeers& peers) {
+  return [&peers](uint64_t peer, const std::string& body, Deadline deadline,
+                  std::function<void(Result<std::string>)> done) {
+    peers.call_async(peer, wire::kShareFetchMethod, body, deadline, std::move(done));
+  };
+}
+
 struct Read {
   GatherPlan plan;
   std::vector<std::string> corrupt_reports;
@@ -138,7 +146,7 @@ const std::string kSecret = "the value of key at revision 7";
 // Gathers, expects the value back after all 4 peers were asked, and returns how long that took.
 std::chrono::steady_clock::duration rebuilt_asking_all_four(FakePeers& peers, Read& read) {
   const auto start = std::chrono::steady_clock::now();
-  auto values = gather_values(peers, read.plan, read.observer);
+  auto values = gather_values(call_via(peers), read.plan, read.observer);
   const auto took = std::chrono::steady_clock::now() - start;
   REQUIRE(values.ok());
   CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
@@ -149,7 +157,7 @@ std::chrono::steady_clock::duration rebuilt_asking_all_four(FakePeers& peers, Re
 TEST_CASE("a read asks only enough peers for k+1 shares when they all answer") {
   FakePeers peers(3, 4, kSecret);
   Read read(peers, 3, 4);
-  auto values = gather_values(peers, read.plan, read.observer);
+  auto values = gather_values(call_via(peers), read.plan, read.observer);
   REQUIRE(values.ok());
   CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
   CHECK(peers.asked() == std::set<uint64_t>{1, 2, 3});
@@ -161,14 +169,14 @@ TEST_CASE("the first wave is at least min_peers, and everyone when asked to") {
   SUBCASE("min_peers") {
     Read read(peers, 2, 6);
     read.plan.min_peers = 3;
-    auto values = gather_values(peers, read.plan, read.observer);
+    auto values = gather_values(call_via(peers), read.plan, read.observer);
     REQUIRE(values.ok());
     CHECK(peers.asked() == std::set<uint64_t>{1, 2, 3});
   }
   SUBCASE("ask_rest_after zero") {
     Read read(peers, 2, 6);
     read.plan.ask_rest_after = 0us;
-    auto values = gather_values(peers, read.plan, read.observer);
+    auto values = gather_values(call_via(peers), read.plan, read.observer);
     REQUIRE(values.ok());
     CHECK(peers.asked().size() == 6);
   }
@@ -178,7 +186,7 @@ TEST_CASE("without its own share a member asks one peer more") {
   FakePeers peers(3, 4, kSecret);
   Read read(peers, 3, 4);
   read.plan.own[0] = wire::ShareFetchItem{wire::ShareStatus::kNotFound, ""};
-  auto values = gather_values(peers, read.plan, read.observer);
+  auto values = gather_values(call_via(peers), read.plan, read.observer);
   REQUIRE(values.ok());
   CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
   CHECK(peers.asked().size() == 4);
@@ -192,7 +200,7 @@ TEST_CASE("shares a forwarding follower sent along count, and it is not asked ag
   read.plan.given_by = 4;
   SUBCASE("a matching share saves one peer") {
     read.plan.given.push_back(wire::ShareFetchItem{wire::ShareStatus::kOk, peers.share_of(4)});
-    auto values = gather_values(peers, read.plan, read.observer);
+    auto values = gather_values(call_via(peers), read.plan, read.observer);
     REQUIRE(values.ok());
     CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
     CHECK(peers.asked() == std::set<uint64_t>{1, 2});
@@ -200,7 +208,7 @@ TEST_CASE("shares a forwarding follower sent along count, and it is not asked ag
   }
   SUBCASE("without a share of that revision the read asks as many peers as before") {
     read.plan.given.push_back(wire::ShareFetchItem{wire::ShareStatus::kNotFound, ""});
-    auto values = gather_values(peers, read.plan, read.observer);
+    auto values = gather_values(call_via(peers), read.plan, read.observer);
     REQUIRE(values.ok());
     CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
     CHECK(peers.asked() == std::set<uint64_t>{1, 2, 3});
@@ -208,7 +216,7 @@ TEST_CASE("shares a forwarding follower sent along count, and it is not asked ag
   SUBCASE("a lying given share is singled out like a peer's") {
     read.plan.given.push_back(wire::ShareFetchItem{wire::ShareStatus::kOk, peers.wrong_share_of(4)});
     read.plan.verify_grace = 10s;
-    auto values = gather_values(peers, read.plan, read.observer);
+    auto values = gather_values(call_via(peers), read.plan, read.observer);
     REQUIRE(values.ok());
     CHECK(values->at(wire::ValueRef{"key", 7}) == kSecret);
     CHECK(peers.asked() == std::set<uint64_t>{1, 2, 3});
@@ -248,7 +256,7 @@ TEST_CASE("too few members answering is an error naming the shortfall") {
   FakePeers peers(3, 4, kSecret);
   for (uint64_t p = 1; p <= 3; ++p) peers.set(p, Behaviour::kFail);
   Read read(peers, 3, 4);
-  auto values = gather_values(peers, read.plan, read.observer);
+  auto values = gather_values(call_via(peers), read.plan, read.observer);
   REQUIRE_FALSE(values.ok());
   CHECK(mvcc::is(values.error(), kNotEnoughShares));
   CHECK(values.error().message.find("2 valid shares of 3 needed") != std::string::npos);

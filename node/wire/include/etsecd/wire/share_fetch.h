@@ -13,6 +13,9 @@
 namespace etsecd::wire {
 
 inline constexpr char kShareFetchMethod[] = "shares.get";
+// Announced in Hello by members that serve share fetches sent as frames on the Raft stream (like
+// forwarded requests) instead of one peer call each.
+inline constexpr char kShareFetchFramesFeature[] = "share_fetch.frames";
 
 struct ValueRef {
   std::string key;
