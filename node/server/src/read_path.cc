@@ -250,12 +250,11 @@ void MemberImpl::serve_framed_share_fetch(uint64_t from, uint64_t id, const std:
 }
 
 std::string MemberImpl::serve_share_fetch(const wire::ShareFetchRequest& request) {
-  const auto* req = &request;
   if (metrics_.count) metrics_.count("share_fetches_served", 1);
   // Wait (briefly) until this member has applied the revision the asker evaluated on; the asker only
   // needs k answers, so a lagging member's slowness costs nothing while others answer.
   const auto until = std::chrono::steady_clock::now() + kPeerApplyWait;
-  const bool applied = wait_applied(req->min_applied, until).ok();
+  const bool applied = wait_applied(request.min_applied, until).ok();
 
   wire::ShareFetchResponse resp;
   {
@@ -264,8 +263,8 @@ std::string MemberImpl::serve_share_fetch(const wire::ShareFetchRequest& request
     resp.leader = pub.leader;
     resp.applied = pub.applied;
   }
-  resp.items.reserve(req->refs.size());
-  for (const auto& ref : req->refs) {
+  resp.items.reserve(request.refs.size());
+  for (const auto& ref : request.refs) {
     wire::ShareFetchItem item;
     if (!applied) {
       item.status = wire::ShareStatus::kNotApplied;
