@@ -11,7 +11,7 @@ Result<std::string> ForwardStream::call(uint64_t leader, const std::string& meth
   const auto now = std::chrono::steady_clock::now();
   if (now >= deadline) return mvcc::make_error(kTimeout);
   auto p = std::make_shared<Pending>();
-  p->leader = leader;
+  p->peer = leader;
   p->deadline = deadline;
   uint64_t id = 0;
   {
@@ -38,7 +38,7 @@ void ForwardStream::call_async(uint64_t peer, const std::string& method, const s
   const auto now = std::chrono::steady_clock::now();
   if (now >= deadline) return done(mvcc::make_error(kTimeout));
   auto p = std::make_shared<Pending>();
-  p->leader = peer;
+  p->peer = peer;
   p->deadline = deadline;
   p->done = std::move(done);
   uint64_t id = 0;
@@ -65,19 +65,19 @@ void ForwardStream::on_result(uint64_t from, uint64_t id, Result<std::string> re
   {
     std::lock_guard lock(mu_);
     auto it = pending_.find(id);
-    if (it == pending_.end() || it->second->leader != from || it->second->result) return;
+    if (it == pending_.end() || it->second->peer != from || it->second->result) return;
     finish(it, std::move(result), finished);
   }
   run_finished(finished);
 }
 
-void ForwardStream::fail(uint64_t leader, const Error& error) {
+void ForwardStream::fail(uint64_t peer, const Error& error) {
   Finished finished;
   {
     std::lock_guard lock(mu_);
     for (auto it = pending_.begin(); it != pending_.end();) {
       auto next = std::next(it);
-      if (it->second->leader == leader && !it->second->result) finish(it, error, finished);
+      if (it->second->peer == peer && !it->second->result) finish(it, error, finished);
       it = next;
     }
   }

@@ -25,8 +25,10 @@ namespace etsecd::server {
 class ForwardStream {
  public:
   using Deadline = std::chrono::steady_clock::time_point;
-  // Queues one encoded frame (forward_batch_codec.h) for `leader`'s stream; never blocks on the network.
-  using Send = std::function<void(uint64_t leader, std::string frame)>;
+  // Sends one encoded frame (forward_batch_codec.h) on `peer`'s stream. The member passes
+  // PeerTransport::send_forward, which writes it on the calling thread when the stream is idle and so
+  // may block on flow control: callers are never the member loop or a transport thread.
+  using Send = std::function<void(uint64_t peer, std::string frame)>;
 
   explicit ForwardStream(Send send) : send_(std::move(send)) {}
 
@@ -42,8 +44,8 @@ class ForwardStream {
   // A result frame from `from` (transport thread). Results for requests not sent to `from`, or whose
   // caller gave up, are ignored.
   void on_result(uint64_t from, uint64_t id, Result<std::string> result);
-  // Fails every request waiting on `leader` with `error` (its stream broke, or it no longer leads).
-  void fail(uint64_t leader, const Error& error);
+  // Fails every request waiting on `peer` with `error` (its stream broke, or it no longer leads).
+  void fail(uint64_t peer, const Error& error);
   // Fails every waiting request (the member stops) and refuses new ones.
   void close(const Error& error);
 
@@ -51,7 +53,7 @@ class ForwardStream {
   static constexpr std::chrono::milliseconds kExpireEvery{100};
 
   struct Pending {
-    uint64_t leader = 0;  // the peer the request went to
+    uint64_t peer = 0;  // the member the request went to
     std::optional<Result<std::string>> result;
     std::condition_variable cv;
     Done done;  // call_async's; then the caller does not wait on cv

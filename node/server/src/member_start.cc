@@ -241,8 +241,8 @@ Status MemberImpl::start_transport() {
   h.on_unreachable = [this](uint64_t peer) {
     forward_stream_->fail(peer,
                           make_error("transport.unreachable",
-                                     "the stream to leader " + std::to_string(peer) +
-                                         " broke; the forwarded request may or may not have been applied"));
+                                     "the stream to member " + std::to_string(peer) +
+                                         " broke; a request sent on it may or may not have been applied"));
   };
   forward_stream_ = std::make_unique<ForwardStream>(
       [this](uint64_t leader, std::string frame) { transport_->send_forward(leader, std::move(frame)); });
