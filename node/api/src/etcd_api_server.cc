@@ -1,6 +1,10 @@
 // gRPC services KV, Maintenance and Cluster over a Member. Each handler either serves locally or, when
 // this member is a follower and the request needs the leader, forwards the serialized request to the
 // leader (peer method "api.<Service>.<Method>") and returns the leader's serialized response.
+// Put, DeleteRange and Txn use gRPC's callback API: the handler proposes (leader) or forwards on the
+// Raft stream (follower) and returns, and the call is answered from the callback that sees the
+// outcome, so no thread waits on a write (a waiting thread's wake-up per request was a large share of
+// a follower's CPU under load).
 
 #include "etsecd/api/etcd_api_server.h"
 
@@ -10,10 +14,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "blocking_pool.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "etsecd/mvcc/errors.h"
 #include "etsecd/proto/kv_convert.h"
 #include "etsecd/server/errors.h"
+#include "pending_calls.h"
 
 namespace etsecd::api {
 namespace {
@@ -22,6 +28,7 @@ using server::Deadline;
 
 constexpr auto kDefaultRequestTimeout = std::chrono::seconds(10);
 constexpr size_t kGrpcOverheadBytes = 512 * 1024;  // etcd allows this much beyond --max-request-bytes
+constexpr size_t kBlockingThreads = 64;
 
 grpc::Status to_status(const Error& error) {
   // The member's own errors (no leader, timeouts, not enough shares) and transport failures are all
@@ -61,7 +68,7 @@ Error remote_error(const Error& error) {
   return make_error(error.message.substr(0, sep), error.message.substr(sep + 2));
 }
 
-Deadline deadline_of(const grpc::ServerContext* ctx) {
+Deadline deadline_of(const grpc::ServerContextBase* ctx) {
   const auto now_sys = std::chrono::system_clock::now();
   const auto now = std::chrono::steady_clock::now();
   auto d = ctx->deadline();
@@ -243,9 +250,8 @@ class Handlers {
 
   // Serves locally when this member can, otherwise forwards to the leader.
   template <class Req, class Resp>
-  grpc::Status serve(const grpc::ServerContext* ctx, const char* method, const Req& req, Resp* resp,
-                     bool needs_leader, Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
-    const Deadline deadline = deadline_of(ctx);
+  grpc::Status serve(Deadline deadline, const char* method, const Req& req, Resp* resp, bool needs_leader,
+                     Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
     for (;;) {
       if (!needs_leader || member_.status().is_leader) {
         auto st = (this->*handler)(req, resp, deadline);
@@ -264,6 +270,23 @@ class Handlers {
       if ((mvcc::is(e, server::kNotLeader)) && std::chrono::steady_clock::now() < deadline) continue;
       return to_status(e);
     }
+  }
+
+  // write() without a thread waiting on it: `done` gets the response or the error, on the thread
+  // Member::write_async says.
+  template <class Req, class Resp, class From, class Fill>
+  void write_async(const Req& req, Deadline deadline, From from, Fill fill,
+                   std::function<void(Result<Resp>)> done) {
+    if (auto st = check_size(req.ByteSizeLong()); !st) return done(st.error());
+    Result<proto::ProposedRequest> proposed = from(req);
+    if (!proposed) return done(proposed.error());
+    member_.write_async(to_write(std::move(*proposed)), deadline,
+                        [this, fill, done = std::move(done)](Result<server::WriteOutcome> r) {
+                          if (!r) return done(r.error());
+                          Resp resp;
+                          if (auto st = fill_write(*r, &resp, fill); !st) return done(st.error());
+                          done(std::move(resp));
+                        });
   }
 
   server::Member& member() { return member_; }
@@ -306,16 +329,10 @@ class Handlers {
                    Fill fill) {
     Req req;
     if (!req.ParseFromString(body)) return reply(make_error("api.malformed", "malformed forwarded request"));
-    if (auto st = check_size(req.ByteSizeLong()); !st) return reply(st.error());
-    Result<proto::ProposedRequest> proposed = from(req);
-    if (!proposed) return reply(proposed.error());
-    member_.write_async(to_write(std::move(*proposed)), deadline,
-                        [this, fill, reply = std::move(reply)](Result<server::WriteOutcome> r) {
-                          if (!r) return reply(r.error());
-                          Resp resp;
-                          if (auto st = fill_write(*r, &resp, fill); !st) return reply(st.error());
-                          reply(resp.SerializeAsString());
-                        });
+    write_async<Req, Resp>(req, deadline, from, fill, [reply = std::move(reply)](Result<Resp> r) {
+      if (!r) return reply(r.error());
+      reply(r->SerializeAsString());
+    });
   }
 
   template <class Resp, class Fill>
@@ -343,32 +360,142 @@ class Handlers {
   size_t max_request_bytes_;
 };
 
-class KvService final : public etcdserverpb::KV::Service {
+// Put, DeleteRange and Txn from clients, answered from callbacks: on the leader, from the one that sees
+// the entry apply (Member::write_async); on a follower, from the one that gets the leader's answer on the
+// Raft stream (Member::call_leader_async). Calls that would block (no leader known yet, a leader that
+// takes no stream requests, a retry after a leadership loss) go to a small pool of threads.
+class AsyncWrites {
  public:
-  explicit KvService(Handlers& h) : h_(h) {}
+  AsyncWrites(Handlers& h, PendingCalls& pending, BlockingPool& pool)
+      : h_(h), pending_(pending), pool_(pool) {}
+
+  template <class Req, class Resp, class From, class Fill>
+  grpc::ServerUnaryReactor* serve(grpc::CallbackServerContext* ctx, const char* method, const Req* req,
+                                  Resp* resp, From from, Fill fill,
+                                  Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
+    auto* reactor = ctx->DefaultReactor();
+    auto c = std::make_shared<WriteCall<Req, Resp, From, Fill>>();
+    c->deadline = deadline_of(ctx);
+    c->call = pending_.add(c->deadline, [reactor](const Error& e) { reactor->Finish(to_status(e)); });
+    if (!c->call) {
+      reactor->Finish(to_status(mvcc::make_error(server::kStopped)));
+      return reactor;
+    }
+    c->req = *req;  // gRPC's copy is freed once the call is answered, which may precede a retry
+    c->resp = resp;
+    c->reactor = reactor;
+    c->method = method;
+    c->from = from;
+    c->fill = fill;
+    c->handler = handler;
+    dispatch(c);
+    return reactor;
+  }
+
+ private:
+  template <class Req, class Resp, class From, class Fill>
+  struct WriteCall {
+    Req req;
+    Resp* resp = nullptr;  // gRPC's; written only by whoever took the call
+    grpc::ServerUnaryReactor* reactor = nullptr;
+    std::shared_ptr<PendingCalls::Call> call;
+    Deadline deadline;
+    const char* method = nullptr;  // "KV.Put"
+    From from;
+    Fill fill;
+    Status (Handlers::*handler)(const Req&, Resp*, Deadline) = nullptr;
+  };
+
+  template <class C>
+  void dispatch(const std::shared_ptr<C>& c) {
+    using Resp = std::remove_pointer_t<decltype(c->resp)>;
+    if (c->call->answered()) return;
+    if (h_.member().status().is_leader) {
+      h_.write_async(c->req, c->deadline, c->from, c->fill,
+                     std::function<void(Result<Resp>)>([this, c](Result<Resp> r) {
+                       // kNotLeader: leadership was lost before the entry was proposed, so forward it
+                       // instead; this may be the member's loop, which must not block on sending.
+                       if (!r && retry(r.error(), c->deadline)) return pool_.run([this, c] { dispatch(c); });
+                       answer(c, std::move(r));
+                     }));
+      return;
+    }
+    const bool sent = h_.member().call_leader_async(
+        std::string("api.") + c->method, c->req.SerializeAsString(), c->deadline,
+        [this, c](Result<std::string> r) {
+          if (!r) {
+            Error e = remote_error(r.error());
+            // A transport thread: it must not block on sending the retry.
+            if (retry(e, c->deadline)) return pool_.run([this, c] { dispatch(c); });
+            return answer(c, Result<Resp>(std::move(e)));
+          }
+          Resp resp;
+          if (!resp.ParseFromString(*r))
+            return answer(c, Result<Resp>(make_error("api.internal", "malformed leader response")));
+          answer(c, Result<Resp>(std::move(resp)));
+        });
+    if (sent) return;
+    pool_.run([this, c] {
+      if (c->call->answered()) return;
+      Resp resp;
+      grpc::Status st = h_.serve(c->deadline, c->method, c->req, &resp, true, c->handler);
+      if (!pending_.take(c->call)) return;
+      if (st.ok()) *c->resp = std::move(resp);
+      c->reactor->Finish(st);
+    });
+  }
+
+  static bool retry(const Error& e, Deadline deadline) {
+    return mvcc::is(e, server::kNotLeader) && std::chrono::steady_clock::now() < deadline;
+  }
+
+  template <class C, class Resp>
+  void answer(const std::shared_ptr<C>& c, Result<Resp> r) {
+    if (!pending_.take(c->call)) return;  // answered already (deadline, shutdown)
+    if (!r) return c->reactor->Finish(to_status(r.error()));
+    *c->resp = std::move(*r);
+    c->reactor->Finish(grpc::Status::OK);
+  }
+
+  Handlers& h_;
+  PendingCalls& pending_;
+  BlockingPool& pool_;
+};
+
+using KvBase = etcdserverpb::KV::WithCallbackMethod_Put<etcdserverpb::KV::WithCallbackMethod_DeleteRange<
+    etcdserverpb::KV::WithCallbackMethod_Txn<etcdserverpb::KV::Service>>>;
+
+class KvService final : public KvBase {
+ public:
+  KvService(Handlers& h, AsyncWrites& writes) : h_(h), writes_(writes) {}
   grpc::Status Range(grpc::ServerContext* ctx, const etcdserverpb::RangeRequest* req,
                      etcdserverpb::RangeResponse* resp) override {
-    return h_.serve(ctx, "KV.Range", *req, resp, !req->serializable(), &Handlers::range);
+    return h_.serve(deadline_of(ctx), "KV.Range", *req, resp, !req->serializable(), &Handlers::range);
   }
-  grpc::Status Put(grpc::ServerContext* ctx, const etcdserverpb::PutRequest* req,
-                   etcdserverpb::PutResponse* resp) override {
-    return h_.serve(ctx, "KV.Put", *req, resp, true, &Handlers::put);
+  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const etcdserverpb::PutRequest* req,
+                                etcdserverpb::PutResponse* resp) override {
+    return writes_.serve(ctx, "KV.Put", req, resp, &proto::from_put, &proto::fill_put_response,
+                         &Handlers::put);
   }
-  grpc::Status DeleteRange(grpc::ServerContext* ctx, const etcdserverpb::DeleteRangeRequest* req,
-                           etcdserverpb::DeleteRangeResponse* resp) override {
-    return h_.serve(ctx, "KV.DeleteRange", *req, resp, true, &Handlers::delete_range);
+  grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext* ctx,
+                                        const etcdserverpb::DeleteRangeRequest* req,
+                                        etcdserverpb::DeleteRangeResponse* resp) override {
+    return writes_.serve(ctx, "KV.DeleteRange", req, resp, &proto::from_delete_range,
+                         &proto::fill_delete_range_response, &Handlers::delete_range);
   }
-  grpc::Status Txn(grpc::ServerContext* ctx, const etcdserverpb::TxnRequest* req,
-                   etcdserverpb::TxnResponse* resp) override {
-    return h_.serve(ctx, "KV.Txn", *req, resp, true, &Handlers::txn);
+  grpc::ServerUnaryReactor* Txn(grpc::CallbackServerContext* ctx, const etcdserverpb::TxnRequest* req,
+                                etcdserverpb::TxnResponse* resp) override {
+    return writes_.serve(ctx, "KV.Txn", req, resp, &proto::from_txn, &proto::fill_txn_response,
+                         &Handlers::txn);
   }
   grpc::Status Compact(grpc::ServerContext* ctx, const etcdserverpb::CompactionRequest* req,
                        etcdserverpb::CompactionResponse* resp) override {
-    return h_.serve(ctx, "KV.Compact", *req, resp, true, &Handlers::compact);
+    return h_.serve(deadline_of(ctx), "KV.Compact", *req, resp, true, &Handlers::compact);
   }
 
  private:
   Handlers& h_;
+  AsyncWrites& writes_;
 };
 
 class MaintenanceService final : public etcdserverpb::Maintenance::Service {
@@ -392,7 +519,7 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
   }
   grpc::Status MoveLeader(grpc::ServerContext* ctx, const etcdserverpb::MoveLeaderRequest* req,
                           etcdserverpb::MoveLeaderResponse* resp) override {
-    return h_.serve(ctx, "Maintenance.MoveLeader", *req, resp, true, &Handlers::move_leader);
+    return h_.serve(deadline_of(ctx), "Maintenance.MoveLeader", *req, resp, true, &Handlers::move_leader);
   }
 
  private:
@@ -412,19 +539,19 @@ class ClusterService final : public etcdserverpb::Cluster::Service {
   }
   grpc::Status MemberAdd(grpc::ServerContext* ctx, const etcdserverpb::MemberAddRequest* req,
                          etcdserverpb::MemberAddResponse* resp) override {
-    return h_.serve(ctx, "Cluster.MemberAdd", *req, resp, true, &Handlers::member_add);
+    return h_.serve(deadline_of(ctx), "Cluster.MemberAdd", *req, resp, true, &Handlers::member_add);
   }
   grpc::Status MemberRemove(grpc::ServerContext* ctx, const etcdserverpb::MemberRemoveRequest* req,
                             etcdserverpb::MemberRemoveResponse* resp) override {
-    return h_.serve(ctx, "Cluster.MemberRemove", *req, resp, true, &Handlers::member_remove);
+    return h_.serve(deadline_of(ctx), "Cluster.MemberRemove", *req, resp, true, &Handlers::member_remove);
   }
   grpc::Status MemberUpdate(grpc::ServerContext* ctx, const etcdserverpb::MemberUpdateRequest* req,
                             etcdserverpb::MemberUpdateResponse* resp) override {
-    return h_.serve(ctx, "Cluster.MemberUpdate", *req, resp, true, &Handlers::member_update);
+    return h_.serve(deadline_of(ctx), "Cluster.MemberUpdate", *req, resp, true, &Handlers::member_update);
   }
   grpc::Status MemberPromote(grpc::ServerContext* ctx, const etcdserverpb::MemberPromoteRequest* req,
                              etcdserverpb::MemberPromoteResponse* resp) override {
-    return h_.serve(ctx, "Cluster.MemberPromote", *req, resp, true, &Handlers::member_promote);
+    return h_.serve(deadline_of(ctx), "Cluster.MemberPromote", *req, resp, true, &Handlers::member_promote);
   }
 
  private:
@@ -436,7 +563,10 @@ class Server final : public EtcdApiServer {
   Server(server::Member& member, ApiServerOptions options)
       : options_(std::move(options)),
         handlers_(member, options_.max_request_bytes),
-        kv_(handlers_),
+        pending_(mvcc::make_error(server::kTimeout)),
+        blocking_(kBlockingThreads),
+        writes_(handlers_, pending_, blocking_),
+        kv_(handlers_, writes_),
         maintenance_(handlers_, options_.version),
         cluster_(handlers_) {}
 
@@ -503,13 +633,19 @@ class Server final : public EtcdApiServer {
     if (!server_) return;
     handlers_.member().set_forward_handler(nullptr);
     handlers_.member().set_async_forward_handler(nullptr);
+    // gRPC's shutdown waits for every callback call to be answered.
+    pending_.close(mvcc::make_error(server::kStopped));
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    blocking_.stop();
     server_.reset();
   }
 
  private:
   ApiServerOptions options_;
   Handlers handlers_;
+  PendingCalls pending_;
+  BlockingPool blocking_;
+  AsyncWrites writes_;
   KvService kv_;
   MaintenanceService maintenance_;
   ClusterService cluster_;

@@ -381,6 +381,14 @@ Result<std::string> MemberImpl::call_leader(const std::string& method, const std
   }
 }
 
+bool MemberImpl::call_leader_async(const std::string& method, const std::string& body, Deadline deadline,
+                                   CallDone done) {
+  const auto pub = published();
+  if (pub.leader == 0 || pub.leader == id_ || !transport_->forwards_on_stream(pub.leader)) return false;
+  forward_stream_->call_async(pub.leader, method, body, deadline, std::move(done));
+  return true;
+}
+
 Result<std::string> MemberImpl::call_leader_for_read(const mvcc::RangeOp& op, const std::string& method,
                                                      const std::string& body, Deadline deadline) {
   const auto pub = published();

@@ -150,6 +150,15 @@ class Member {
   // forwarding of client requests that reached a follower. Errors: kNoLeader, transport errors.
   virtual Result<std::string> call_leader(const std::string& method, const std::string& body,
                                           Deadline deadline) = 0;
+  // call_leader for a caller that must not block a thread on it (the client API's write handlers).
+  // Returns false, and does nothing, unless a leader other than this member is known and reads
+  // requests on its Raft stream; the caller then uses call_leader. Otherwise `done` runs exactly once:
+  // with the leader's answer on the transport thread that read it, with an error when the stream to
+  // the leader breaks or the member stops, or with kTimeout once `deadline` passed (noticed within
+  // about 100 ms by later calls; callers that must answer by then keep their own timer).
+  using CallDone = std::function<void(Result<std::string>)>;
+  virtual bool call_leader_async(const std::string& method, const std::string& body, Deadline deadline,
+                                 CallDone done) = 0;
   // call_leader for a linearizable read: when the leader takes them (wire::kForwardedReadFeature), this
   // member's own shares of the values `op` finds on its applied state ride along, as method
   // wire::kForwardedReadMethod; otherwise the same as call_leader(method, body, deadline).
