@@ -14,8 +14,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "blocking_pool.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "etsecd/common/thread_pool.h"
 #include "etsecd/mvcc/errors.h"
 #include "etsecd/proto/kv_convert.h"
 #include "etsecd/server/errors.h"
@@ -366,8 +366,7 @@ class Handlers {
 // takes no stream requests, a retry after a leadership loss) go to a small pool of threads.
 class AsyncWrites {
  public:
-  AsyncWrites(Handlers& h, PendingCalls& pending, BlockingPool& pool)
-      : h_(h), pending_(pending), pool_(pool) {}
+  AsyncWrites(Handlers& h, PendingCalls& pending, ThreadPool& pool) : h_(h), pending_(pending), pool_(pool) {}
 
   template <class Req, class Resp, class From, class Fill>
   grpc::ServerUnaryReactor* serve(grpc::CallbackServerContext* ctx, const char* method, const Req* req,
@@ -459,7 +458,7 @@ class AsyncWrites {
 
   Handlers& h_;
   PendingCalls& pending_;
-  BlockingPool& pool_;
+  ThreadPool& pool_;
 };
 
 using KvBase = etcdserverpb::KV::WithCallbackMethod_Put<etcdserverpb::KV::WithCallbackMethod_DeleteRange<
@@ -564,7 +563,7 @@ class Server final : public EtcdApiServer {
       : options_(std::move(options)),
         handlers_(member, options_.max_request_bytes),
         pending_(mvcc::make_error(server::kTimeout)),
-        blocking_(kBlockingThreads),
+        blocking_("api-blocking", kBlockingThreads),
         writes_(handlers_, pending_, blocking_),
         kv_(handlers_, writes_),
         maintenance_(handlers_, options_.version),
@@ -644,7 +643,7 @@ class Server final : public EtcdApiServer {
   ApiServerOptions options_;
   Handlers handlers_;
   PendingCalls pending_;
-  BlockingPool blocking_;
+  ThreadPool blocking_;
   AsyncWrites writes_;
   KvService kv_;
   MaintenanceService maintenance_;

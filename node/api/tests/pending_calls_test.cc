@@ -1,5 +1,5 @@
 // The bookkeeping behind the callback write handlers: every call answered exactly once, whoever gets
-// there first (the outcome, the deadline sweeper, shutdown), and blocking work run off gRPC's threads.
+// there first (the outcome, the deadline sweeper, shutdown).
 #include "pending_calls.h"
 
 #include <doctest/doctest.h>
@@ -8,8 +8,6 @@
 #include <future>
 #include <thread>
 #include <vector>
-
-#include "blocking_pool.h"
 
 using namespace etsecd;
 using namespace etsecd::api;
@@ -88,31 +86,4 @@ TEST_CASE("racing answerers: each call is answered exactly once") {
   for (auto& t : takers) t.join();
   calls.close(make_error("server.stopped", "stopping"));
   CHECK(answers == kCalls);
-}
-
-TEST_CASE("the blocking pool runs every task, grows to its bound, and runs tasks inline after stop") {
-  BlockingPool pool(3);
-  std::atomic<int> running{0}, peak{0}, done{0};
-  std::promise<void> release;
-  auto gate = release.get_future().share();
-  for (int i = 0; i < 6; ++i) {
-    pool.run([&, gate] {
-      const int now = ++running;
-      int p = peak.load();
-      while (now > p && !peak.compare_exchange_weak(p, now)) {
-      }
-      gate.wait();
-      --running;
-      ++done;
-    });
-  }
-  std::this_thread::sleep_for(50ms);
-  CHECK(peak == 3);  // bounded: the other three wait in the queue
-  release.set_value();
-  pool.stop();
-  CHECK(done == 6);
-  bool inline_run = false;
-  const auto caller = std::this_thread::get_id();
-  pool.run([&] { inline_run = std::this_thread::get_id() == caller; });
-  CHECK(inline_run);
 }

@@ -1,21 +1,12 @@
 #include "forward_batch_server.h"
 
-#include <pthread.h>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
 
 #include "forward_batch_codec.h"
 
 namespace etsecd::server {
-
-ForwardBatchServer::ForwardBatchServer(size_t max_threads) : max_threads_(std::max<size_t>(1, max_threads)) {}
-
-ForwardBatchServer::~ForwardBatchServer() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-}
 
 Result<std::string> ForwardBatchServer::serve(const std::string& body, const Handler& handler) {
   auto requests = decode_forward_batch(body);
@@ -49,34 +40,6 @@ Result<std::string> ForwardBatchServer::serve_one(const ForwardedRequest& reques
   if (request.method.rfind("api.", 0) != 0)
     return make_error("server.unknown_method", "method '" + request.method + "' cannot be forwarded");
   return handler(request.method, request.body, deadline);
-}
-
-void ForwardBatchServer::run(std::function<void()> task) {
-  std::lock_guard lock(mu_);
-  tasks_.push_back(std::move(task));
-  if (idle_ >= tasks_.size() || threads_.size() >= max_threads_) {
-    cv_.notify_one();
-    return;
-  }
-  threads_.emplace_back([this] {
-    pthread_setname_np(pthread_self(), "forward-worker");
-    work();
-  });
-}
-
-void ForwardBatchServer::work() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    ++idle_;
-    cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-    --idle_;
-    if (tasks_.empty()) return;  // stopping, nothing left to run
-    auto task = std::move(tasks_.front());
-    tasks_.pop_front();
-    lock.unlock();
-    task();
-    lock.lock();
-  }
 }
 
 }  // namespace etsecd::server

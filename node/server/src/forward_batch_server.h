@@ -1,18 +1,14 @@
 #pragma once
 // The leader's side of a forwarded batch (forward_batcher.h): every request in it runs at once, each on
 // its own thread and with its own deadline, as if it had arrived as its own call, so one slow or failing
-// request neither delays nor fails the others. Threads are kept for reuse: a batch arrives every round
-// trip under load, and starting a thread per request would cost what batching saves.
+// request neither delays nor fails the others, on a ThreadPool.
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
+#include <utility>
 
 #include "etsecd/common/result.h"
+#include "etsecd/common/thread_pool.h"
 #include "forward_batch_codec.h"
 
 namespace etsecd::server {
@@ -23,8 +19,7 @@ class ForwardBatchServer {
   using Handler = std::function<Result<std::string>(const std::string& method, const std::string& body,
                                                     Deadline deadline)>;
 
-  explicit ForwardBatchServer(size_t max_threads);
-  ~ForwardBatchServer();
+  explicit ForwardBatchServer(size_t max_threads) : pool_("forward-worker", max_threads) {}
   ForwardBatchServer(const ForwardBatchServer&) = delete;
   ForwardBatchServer& operator=(const ForwardBatchServer&) = delete;
 
@@ -35,18 +30,10 @@ class ForwardBatchServer {
   static Result<std::string> serve_one(const ForwardedRequest& request, Deadline deadline,
                                        const Handler& handler);
   // Runs `task` on a pooled thread (a request forwarded on the Raft stream, forward_stream.h).
-  void run(std::function<void()> task);
+  void run(std::function<void()> task) { pool_.run(std::move(task)); }
 
  private:
-  void work();
-
-  size_t max_threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  std::vector<std::thread> threads_;
-  size_t idle_ = 0;
-  bool stopping_ = false;
+  ThreadPool pool_;
 };
 
 }  // namespace etsecd::server
