@@ -599,10 +599,11 @@ class Server final : public EtcdApiServer {
     builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_request_bytes + kGrpcOverheadBytes));
     builder.SetMaxSendMessageSize(INT32_MAX);
     builder.RegisterService(&kv_);
-    // A handler blocks until its write commits, so under load most threads are busy; gRPC starts a new
-    // polling thread for each request that finds none idle and, with its default of 2 idle pollers,
-    // ends the handler's thread afterwards: one thread created and destroyed per request (~20% of the
-    // members' CPU at 64 clients). Idle pollers above the minimum still exit after the CQ timeout.
+    // A synchronous handler (a Range) blocks until its values are rebuilt, so under load most threads are
+    // busy; gRPC starts a new polling thread for each request that finds none idle and, with its default
+    // of 2 idle pollers, ends the handler's thread afterwards: one thread created and destroyed per
+    // request (~20% of the members' CPU at 64 clients, measured when writes were synchronous too). Idle
+    // pollers above the minimum still exit after the CQ timeout.
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
     builder.RegisterService(&maintenance_);
     builder.RegisterService(&cluster_);
