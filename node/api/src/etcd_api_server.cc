@@ -375,11 +375,6 @@ class AsyncWrites {
     auto* reactor = ctx->DefaultReactor();
     auto c = std::make_shared<WriteCall<Req, Resp, From, Fill>>();
     c->deadline = deadline_of(ctx);
-    c->call = pending_.add(c->deadline, [reactor](const Error& e) { reactor->Finish(to_status(e)); });
-    if (!c->call) {
-      reactor->Finish(to_status(mvcc::make_error(server::kStopped)));
-      return reactor;
-    }
     c->req = *req;  // gRPC's copy is freed once the call is answered, which may precede a retry
     c->resp = resp;
     c->reactor = reactor;
@@ -387,6 +382,12 @@ class AsyncWrites {
     c->from = from;
     c->fill = fill;
     c->handler = handler;
+    // Registered last: from here on the sweeper or shutdown may answer the call, and gRPC free `req`.
+    c->call = pending_.add(c->deadline, [reactor](const Error& e) { reactor->Finish(to_status(e)); });
+    if (!c->call) {
+      reactor->Finish(to_status(mvcc::make_error(server::kStopped)));
+      return reactor;
+    }
     dispatch(c);
     return reactor;
   }
