@@ -413,6 +413,7 @@ class AsyncWrites {
     if (h_.member().status().is_leader) {
       h_.write_async(c->req, c->deadline, c->from, c->fill,
                      std::function<void(Result<Resp>)>([this, c](Result<Resp> r) {
+                       if (c->call->answered()) return;  // this server may be gone; touch nothing
                        // kNotLeader: leadership was lost before the entry was proposed, so forward it
                        // instead; this may be the member's loop, which must not block on sending.
                        if (!r && retry(r.error(), c->deadline)) return pool_.run([this, c] { dispatch(c); });
@@ -423,6 +424,7 @@ class AsyncWrites {
     const bool sent = h_.member().call_leader_async(
         std::string("api.") + c->method, c->req.SerializeAsString(), c->deadline,
         [this, c](Result<std::string> r) {
+          if (c->call->answered()) return;  // this server may be gone; touch nothing
           if (!r) {
             Error e = remote_error(r.error());
             // A transport thread: it must not block on sending the retry.
@@ -439,7 +441,7 @@ class AsyncWrites {
       if (c->call->answered()) return;
       Resp resp;
       grpc::Status st = h_.serve(c->deadline, c->method, c->req, &resp, true, c->handler);
-      if (!pending_.take(c->call)) return;
+      if (!c->call->take()) return;
       if (st.ok()) *c->resp = std::move(resp);
       c->reactor->Finish(st);
     });
@@ -450,8 +452,8 @@ class AsyncWrites {
   }
 
   template <class C, class Resp>
-  void answer(const std::shared_ptr<C>& c, Result<Resp> r) {
-    if (!pending_.take(c->call)) return;  // answered already (deadline, shutdown)
+  static void answer(const std::shared_ptr<C>& c, Result<Resp> r) {
+    if (!c->call->take()) return;  // answered already (deadline, shutdown)
     if (!r) return c->reactor->Finish(to_status(r.error()));
     *c->resp = std::move(*r);
     c->reactor->Finish(grpc::Status::OK);

@@ -29,20 +29,13 @@ std::shared_ptr<PendingCalls::Call> PendingCalls::add(Deadline deadline, GiveUp 
   return call;
 }
 
-bool PendingCalls::take(const std::shared_ptr<Call>& call) {
-  if (call->taken_.exchange(true, std::memory_order_acq_rel)) return false;
-  std::lock_guard lock(mu_);
-  calls_.erase(call->id);
-  return true;
-}
-
 void PendingCalls::close(const Error& error) {
   std::vector<std::shared_ptr<Call>> given_up;
   {
     std::lock_guard lock(mu_);
     if (!closed_) closed_ = error;
     for (auto& [id, call] : calls_) {
-      if (!call->taken_.exchange(true, std::memory_order_acq_rel)) given_up.push_back(call);
+      if (call->take()) given_up.push_back(call);
     }
     calls_.clear();
   }
@@ -51,7 +44,9 @@ void PendingCalls::close(const Error& error) {
 
 size_t PendingCalls::size() {
   std::lock_guard lock(mu_);
-  return calls_.size();
+  size_t open = 0;
+  for (const auto& [id, call] : calls_) open += call->answered() ? 0 : 1;
+  return open;
 }
 
 void PendingCalls::sweep_loop() {
@@ -60,9 +55,12 @@ void PendingCalls::sweep_loop() {
     cv_.wait_for(lock, sweep_every_, [this] { return stop_; });
     if (stop_) break;
     const auto now = std::chrono::steady_clock::now();
+    // Taken calls leave here too: take() does not touch the registry.
     std::vector<std::shared_ptr<Call>> late;
     for (auto it = calls_.begin(); it != calls_.end();) {
-      if (it->second->deadline <= now && !it->second->taken_.exchange(true, std::memory_order_acq_rel)) {
+      if (it->second->answered()) {
+        it = calls_.erase(it);
+      } else if (it->second->deadline <= now && it->second->take()) {
         late.push_back(std::move(it->second));
         it = calls_.erase(it);
       } else {

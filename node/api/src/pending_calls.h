@@ -2,7 +2,8 @@
 // Client calls answered later by a callback (a write that applied, the leader's answer to a forwarded
 // request). Each is answered exactly once: by whoever takes it first, by a sweeper once its deadline
 // passed (the member notices an unanswered forward only when later calls come), or when the server
-// stops. gRPC's callback server waits for every call at shutdown, so none may be left unanswered.
+// stops. gRPC's callback server waits for every call at shutdown, so none may be left unanswered; an
+// outcome that arrives later finds its call taken and must touch nothing else.
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +28,10 @@ class PendingCalls {
   class Call {
    public:
     bool answered() const { return taken_.load(std::memory_order_acquire); }
+    // True for exactly one taker, who must then answer the call (and may touch its request and
+    // response objects); false once someone else took it. Touches only the call, so an outcome that
+    // arrives after the server (and this registry) is gone can still ask.
+    bool take() { return !taken_.exchange(true, std::memory_order_acq_rel); }
 
    private:
     friend class PendingCalls;
@@ -44,11 +49,9 @@ class PendingCalls {
 
   // Registers a call. Null after close(): the caller answers it with close()'s error itself.
   std::shared_ptr<Call> add(Deadline deadline, GiveUp give_up);
-  // True for exactly one taker, who must then answer the call (and may touch its request and response
-  // objects); false once someone else took it.
-  bool take(const std::shared_ptr<Call>& call);
   // Gives up every registered call with `error` and refuses new ones.
   void close(const Error& error);
+  // Calls registered and not taken yet.
   size_t size();
 
  private:

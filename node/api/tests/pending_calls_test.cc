@@ -24,9 +24,9 @@ TEST_CASE("a call is taken once; a taken call is neither expired nor given up at
   REQUIRE(c);
   CHECK(calls.size() == 1);
   CHECK_FALSE(c->answered());
-  CHECK(calls.take(c));
+  CHECK(c->take());
   CHECK(c->answered());
-  CHECK_FALSE(calls.take(c));
+  CHECK_FALSE(c->take());
   CHECK(calls.size() == 0);
   std::this_thread::sleep_for(80ms);
   calls.close(make_error("server.stopped", "stopping"));
@@ -42,10 +42,10 @@ TEST_CASE("the sweeper answers a call whose deadline passed with the late error,
   auto f = late.get_future();
   REQUIRE(f.wait_for(2s) == std::future_status::ready);
   CHECK(f.get() == "server.timeout");
-  CHECK_FALSE(calls.take(a));  // the sweeper took it: a late outcome must not answer again
+  CHECK_FALSE(a->take());  // the sweeper took it: a late outcome must not answer again
   CHECK(calls.size() == 1);
   CHECK(long_one == 0);
-  CHECK(calls.take(b));
+  CHECK(b->take());
 }
 
 TEST_CASE("close gives up every pending call with its error and refuses new ones") {
@@ -59,10 +59,10 @@ TEST_CASE("close gives up every pending call with its error and refuses new ones
       errors.push_back(e.code);
     }));
   }
-  CHECK(calls.take(held[1]));
+  CHECK(held[1]->take());
   calls.close(make_error("server.stopped", "stopping"));
   CHECK(errors == std::vector<std::string>{"server.stopped", "server.stopped"});
-  CHECK_FALSE(calls.take(held[0]));
+  CHECK_FALSE(held[0]->take());
   CHECK(calls.add(later(10s), [](const Error&) {}) == nullptr);
 }
 
@@ -79,7 +79,7 @@ TEST_CASE("racing answerers: each call is answered exactly once") {
   for (int t = 0; t < 3; ++t) {
     takers.emplace_back([&] {
       for (auto& c : held) {
-        if (calls.take(c)) ++answers;
+        if (c->take()) ++answers;
       }
     });
   }
