@@ -1,7 +1,9 @@
 #include "etsecd/storage/rocks_backend.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
 #include <cstring>
@@ -34,6 +36,22 @@ uint64_t get_le64(std::string_view in) {
   for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[static_cast<size_t>(i)]);
   return v;
 }
+
+// A record key's user-key part (the length prefix and the key; the last 16 bytes are the revision). The
+// kv family's memtable hashes on it, so that an insert searches only that key's own revisions: in one
+// skiplist of every record, each apply's insert was a walk of cache misses (~4% of the members' CPU at
+// 64 clients).
+class UserKeyPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "etsecd.UserKeyPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - kRevisionBytes);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 4 + kRevisionBytes; }
+
+ private:
+  static constexpr size_t kRevisionBytes = 16;
+};
 
 Error rocks_error(const char* what, const rocksdb::Status& s) {
   return mvcc::make_error(mvcc::kStorage, std::string(what) + ": " + s.ToString());
@@ -188,6 +206,9 @@ Result<std::unique_ptr<RocksBackend>> RocksBackend::open(const std::string& path
   db_options.bytes_per_sync = 1 << 20;
   rocksdb::ColumnFamilyOptions kv_options;
   kv_options.compression = rocksdb::kNoCompression;
+  kv_options.prefix_extractor = std::make_shared<UserKeyPrefix>();
+  kv_options.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(16384));
+  db_options.allow_concurrent_memtable_write = false;  // the hash memtable takes one writer at a time
   std::vector<rocksdb::ColumnFamilyDescriptor> families{
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kKvFamily, kv_options},
@@ -214,6 +235,7 @@ Result<mvcc::BackendMeta> RocksBackend::load_meta() {
 Status RocksBackend::scan(const std::function<Status(const mvcc::RecordKey&, const mvcc::Record&)>& visit) {
   rocksdb::ReadOptions read_options;
   read_options.fill_cache = false;
+  read_options.total_order_seek = true;  // every record, not one prefix's
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->kv()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto key = decode_record_key(std::string_view(it->key().data(), it->key().size()));
