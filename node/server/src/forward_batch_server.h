@@ -31,6 +31,9 @@ class ForwardBatchServer {
                                        const Handler& handler);
   // Runs `task` on a pooled thread (a request forwarded on the Raft stream, forward_stream.h).
   void run(std::function<void()> task) { pool_.run(std::move(task)); }
+  // Runs what is queued and waits for every running request (the member stopped, so they end soon):
+  // their replies call into the API adapter, which the process destroys next.
+  void stop() { pool_.stop(); }
 
  private:
   ThreadPool pool_;

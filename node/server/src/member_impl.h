@@ -234,6 +234,7 @@ class MemberImpl final : public Member {
   void expire_waiters();
   void expire_deferred();
   void publish();
+  // At the loop's end: fails every waiter, queued or not, and every event posted from now on.
   void fail_all(const Error& error);
   void flush_forward_replies();
   [[noreturn]] void fatal(const std::string& what, const Error& error);
@@ -311,6 +312,7 @@ class MemberImpl final : public Member {
   std::mutex inbox_mu_;
   std::condition_variable inbox_cv_;
   std::deque<Event> inbox_;
+  bool inbox_closed_ = false;  // the loop has ended: post() answers events itself (kStopped)
   // Set while the loop holds commit notices, so the read path only asks for their release when needed.
   std::atomic<bool> commit_notices_held_{false};
 

@@ -15,12 +15,32 @@
 
 namespace etsecd::server {
 
+namespace {
+// Answers the waiter an event carries, if any.
+void fail_event(Event& ev, const Error& error) {
+  if (auto* p = std::get_if<event::Propose>(&ev)) p->waiter->complete(error);
+  if (auto* r = std::get_if<event::ReadIndex>(&ev)) r->waiter->index.set_value(error);
+  if (auto* c = std::get_if<event::ConfChange>(&ev)) c->waiter->complete(error);
+  if (auto* t = std::get_if<event::Transfer>(&ev)) t->done->set_value(error);
+}
+}  // namespace
+
 void MemberImpl::post(Event ev) {
+  bool queued = false;
   {
     std::lock_guard lock(inbox_mu_);
-    inbox_.push_back(std::move(ev));
+    if (!inbox_closed_) {
+      inbox_.push_back(std::move(ev));
+      queued = true;
+    }
   }
-  inbox_cv_.notify_one();
+  if (queued) {
+    inbox_cv_.notify_one();
+    return;
+  }
+  // Posted after the loop ended (a request that raced the member's stop): nobody else would answer it,
+  // and a forward worker waiting for it would hold up stop().
+  fail_event(ev, mvcc::make_error(kStopped));
 }
 
 namespace {
@@ -404,14 +424,13 @@ void MemberImpl::fail_all(const Error& error) {
   deferred_reads_.clear();
   for (auto& c : deferred_conf_changes_) c.waiter->complete(error);
   deferred_conf_changes_.clear();
-  std::lock_guard lock(inbox_mu_);
-  for (auto& ev : inbox_) {
-    if (auto* p = std::get_if<event::Propose>(&ev)) p->waiter->complete(error);
-    if (auto* r = std::get_if<event::ReadIndex>(&ev)) r->waiter->index.set_value(error);
-    if (auto* c = std::get_if<event::ConfChange>(&ev)) c->waiter->complete(error);
-    if (auto* t = std::get_if<event::Transfer>(&ev)) t->done->set_value(error);
+  std::deque<Event> left;
+  {
+    std::lock_guard lock(inbox_mu_);
+    left.swap(inbox_);
+    inbox_closed_ = true;
   }
-  inbox_.clear();
+  for (auto& ev : left) fail_event(ev, error);
 }
 
 void MemberImpl::fatal(const std::string& what, const Error& error) {

@@ -515,6 +515,7 @@ void MemberImpl::stop() {
     if (s.thread.joinable()) s.thread.join();
   }
   repairs_.clear();
+  if (forward_batch_server_) forward_batch_server_->stop();
 }
 
 }  // namespace etsecd::server
