@@ -28,7 +28,7 @@ using server::Deadline;
 
 constexpr auto kDefaultRequestTimeout = std::chrono::seconds(10);
 constexpr size_t kGrpcOverheadBytes = 512 * 1024;  // etcd allows this much beyond --max-request-bytes
-constexpr size_t kBlockingThreads = 64;
+constexpr size_t kBlockingThreads = 256;           // as many as the sync server's pollers were
 
 grpc::Status to_status(const Error& error) {
   // The member's own errors (no leader, timeouts, not enough shares) and transport failures are all
@@ -360,13 +360,33 @@ class Handlers {
   size_t max_request_bytes_;
 };
 
-// Put, DeleteRange and Txn from clients, answered from callbacks: on the leader, from the one that sees
+// Client calls answered from callbacks. Put, DeleteRange and Txn: on the leader, from the one that sees
 // the entry apply (Member::write_async); on a follower, from the one that gets the leader's answer on the
-// Raft stream (Member::call_leader_async). Calls that would block (no leader known yet, a leader that
-// takes no stream requests, a retry after a leadership loss) go to a small pool of threads.
-class AsyncWrites {
+// Raft stream (Member::call_leader_async). A linearizable Range on a follower: from the leader's answer
+// (Member::call_leader_for_read_async). Calls that block go to a pool of threads: a Range the member
+// serves itself (it waits for share fetches), and a forward while no leader is known, to a leader that
+// takes no stream requests, or retried after a leadership loss.
+class AsyncCalls {
  public:
-  AsyncWrites(Handlers& h, PendingCalls& pending, ThreadPool& pool) : h_(h), pending_(pending), pool_(pool) {}
+  AsyncCalls(Handlers& h, PendingCalls& pending, ThreadPool& pool) : h_(h), pending_(pending), pool_(pool) {}
+
+  grpc::ServerUnaryReactor* serve_range(grpc::CallbackServerContext* ctx,
+                                        const etcdserverpb::RangeRequest* req,
+                                        etcdserverpb::RangeResponse* resp) {
+    auto* reactor = ctx->DefaultReactor();
+    auto c = std::make_shared<ReadCall>();
+    c->deadline = deadline_of(ctx);
+    c->req = *req;  // as for writes
+    c->resp = resp;
+    c->reactor = reactor;
+    c->call = pending_.add(c->deadline, [reactor](const Error& e) { reactor->Finish(to_status(e)); });
+    if (!c->call) {
+      reactor->Finish(to_status(mvcc::make_error(server::kStopped)));
+      return reactor;
+    }
+    dispatch_range(c);
+    return reactor;
+  }
 
   template <class Req, class Resp, class From, class Fill>
   grpc::ServerUnaryReactor* serve(grpc::CallbackServerContext* ctx, const char* method, const Req* req,
@@ -405,6 +425,64 @@ class AsyncWrites {
     Fill fill;
     Status (Handlers::*handler)(const Req&, Resp*, Deadline) = nullptr;
   };
+  struct ReadCall {
+    etcdserverpb::RangeRequest req;
+    etcdserverpb::RangeResponse* resp = nullptr;
+    grpc::ServerUnaryReactor* reactor = nullptr;
+    std::shared_ptr<PendingCalls::Call> call;
+    Deadline deadline;
+    const char* method = "KV.Range";
+    Status (Handlers::*handler)(const etcdserverpb::RangeRequest&, etcdserverpb::RangeResponse*,
+                                Deadline) = &Handlers::range;
+  };
+
+  void dispatch_range(const std::shared_ptr<ReadCall>& c) {
+    if (c->call->answered()) return;
+    const bool needs_leader = !c->req.serializable();
+    if (needs_leader && !h_.member().status().is_leader) {
+      const bool sent = h_.member().call_leader_for_read_async(
+          proto::to_range_op(c->req), "api.KV.Range", c->req.SerializeAsString(), c->deadline,
+          [this, c](Result<std::string> r) { forwarded_answer(c, std::move(r)); });
+      if (sent) return;
+    }
+    run_blocking(c, needs_leader);
+  }
+
+  // The leader's answer to a forwarded call, on the transport thread that read it.
+  template <class C>
+  void forwarded_answer(const std::shared_ptr<C>& c, Result<std::string> r) {
+    using Resp = std::remove_pointer_t<decltype(c->resp)>;
+    if (c->call->answered()) return;  // this server may be gone; touch nothing
+    if (!r) {
+      Error e = remote_error(r.error());
+      // It must not block on sending the retry.
+      if (retry(e, c->deadline)) return pool_.run([this, c] { redispatch(c); });
+      return answer(c, Result<Resp>(std::move(e)));
+    }
+    Resp resp;
+    if (!resp.ParseFromString(*r))
+      return answer(c, Result<Resp>(make_error("api.internal", "malformed leader response")));
+    answer(c, Result<Resp>(std::move(resp)));
+  }
+  void redispatch(const std::shared_ptr<ReadCall>& c) { dispatch_range(c); }
+  template <class C>
+  void redispatch(const std::shared_ptr<C>& c) {
+    dispatch(c);
+  }
+
+  // The synchronous path, on a pool thread.
+  template <class C>
+  void run_blocking(const std::shared_ptr<C>& c, bool needs_leader) {
+    pool_.run([this, c, needs_leader] {
+      using Resp = std::remove_pointer_t<decltype(c->resp)>;
+      if (c->call->answered()) return;
+      Resp resp;
+      grpc::Status st = h_.serve(c->deadline, c->method, c->req, &resp, needs_leader, c->handler);
+      if (!c->call->take()) return;
+      if (st.ok()) *c->resp = std::move(resp);
+      c->reactor->Finish(st);
+    });
+  }
 
   template <class C>
   void dispatch(const std::shared_ptr<C>& c) {
@@ -423,28 +501,8 @@ class AsyncWrites {
     }
     const bool sent = h_.member().call_leader_async(
         std::string("api.") + c->method, c->req.SerializeAsString(), c->deadline,
-        [this, c](Result<std::string> r) {
-          if (c->call->answered()) return;  // this server may be gone; touch nothing
-          if (!r) {
-            Error e = remote_error(r.error());
-            // A transport thread: it must not block on sending the retry.
-            if (retry(e, c->deadline)) return pool_.run([this, c] { dispatch(c); });
-            return answer(c, Result<Resp>(std::move(e)));
-          }
-          Resp resp;
-          if (!resp.ParseFromString(*r))
-            return answer(c, Result<Resp>(make_error("api.internal", "malformed leader response")));
-          answer(c, Result<Resp>(std::move(resp)));
-        });
-    if (sent) return;
-    pool_.run([this, c] {
-      if (c->call->answered()) return;
-      Resp resp;
-      grpc::Status st = h_.serve(c->deadline, c->method, c->req, &resp, true, c->handler);
-      if (!c->call->take()) return;
-      if (st.ok()) *c->resp = std::move(resp);
-      c->reactor->Finish(st);
-    });
+        [this, c](Result<std::string> r) { forwarded_answer(c, std::move(r)); });
+    if (!sent) run_blocking(c, true);
   }
 
   static bool retry(const Error& e, Deadline deadline) {
@@ -464,31 +522,32 @@ class AsyncWrites {
   ThreadPool& pool_;
 };
 
-using KvBase = etcdserverpb::KV::WithCallbackMethod_Put<etcdserverpb::KV::WithCallbackMethod_DeleteRange<
-    etcdserverpb::KV::WithCallbackMethod_Txn<etcdserverpb::KV::Service>>>;
+using KvBase = etcdserverpb::KV::WithCallbackMethod_Range<
+    etcdserverpb::KV::WithCallbackMethod_Put<etcdserverpb::KV::WithCallbackMethod_DeleteRange<
+        etcdserverpb::KV::WithCallbackMethod_Txn<etcdserverpb::KV::Service>>>>;
 
 class KvService final : public KvBase {
  public:
-  KvService(Handlers& h, AsyncWrites& writes) : h_(h), writes_(writes) {}
-  grpc::Status Range(grpc::ServerContext* ctx, const etcdserverpb::RangeRequest* req,
-                     etcdserverpb::RangeResponse* resp) override {
-    return h_.serve(deadline_of(ctx), "KV.Range", *req, resp, !req->serializable(), &Handlers::range);
+  KvService(Handlers& h, AsyncCalls& calls) : h_(h), calls_(calls) {}
+  grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext* ctx, const etcdserverpb::RangeRequest* req,
+                                  etcdserverpb::RangeResponse* resp) override {
+    return calls_.serve_range(ctx, req, resp);
   }
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const etcdserverpb::PutRequest* req,
                                 etcdserverpb::PutResponse* resp) override {
-    return writes_.serve(ctx, "KV.Put", req, resp, &proto::from_put, &proto::fill_put_response,
-                         &Handlers::put);
+    return calls_.serve(ctx, "KV.Put", req, resp, &proto::from_put, &proto::fill_put_response,
+                        &Handlers::put);
   }
   grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext* ctx,
                                         const etcdserverpb::DeleteRangeRequest* req,
                                         etcdserverpb::DeleteRangeResponse* resp) override {
-    return writes_.serve(ctx, "KV.DeleteRange", req, resp, &proto::from_delete_range,
-                         &proto::fill_delete_range_response, &Handlers::delete_range);
+    return calls_.serve(ctx, "KV.DeleteRange", req, resp, &proto::from_delete_range,
+                        &proto::fill_delete_range_response, &Handlers::delete_range);
   }
   grpc::ServerUnaryReactor* Txn(grpc::CallbackServerContext* ctx, const etcdserverpb::TxnRequest* req,
                                 etcdserverpb::TxnResponse* resp) override {
-    return writes_.serve(ctx, "KV.Txn", req, resp, &proto::from_txn, &proto::fill_txn_response,
-                         &Handlers::txn);
+    return calls_.serve(ctx, "KV.Txn", req, resp, &proto::from_txn, &proto::fill_txn_response,
+                        &Handlers::txn);
   }
   grpc::Status Compact(grpc::ServerContext* ctx, const etcdserverpb::CompactionRequest* req,
                        etcdserverpb::CompactionResponse* resp) override {
@@ -497,7 +556,7 @@ class KvService final : public KvBase {
 
  private:
   Handlers& h_;
-  AsyncWrites& writes_;
+  AsyncCalls& calls_;
 };
 
 class MaintenanceService final : public etcdserverpb::Maintenance::Service {
@@ -567,8 +626,8 @@ class Server final : public EtcdApiServer {
         handlers_(member, options_.max_request_bytes),
         pending_(mvcc::make_error(server::kTimeout)),
         blocking_("api-blocking", kBlockingThreads),
-        writes_(handlers_, pending_, blocking_),
-        kv_(handlers_, writes_),
+        calls_(handlers_, pending_, blocking_),
+        kv_(handlers_, calls_),
         maintenance_(handlers_, options_.version),
         cluster_(handlers_) {}
 
@@ -602,11 +661,10 @@ class Server final : public EtcdApiServer {
     builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_request_bytes + kGrpcOverheadBytes));
     builder.SetMaxSendMessageSize(INT32_MAX);
     builder.RegisterService(&kv_);
-    // A synchronous handler (a Range) blocks until its values are rebuilt, so under load most threads are
-    // busy; gRPC starts a new polling thread for each request that finds none idle and, with its default
-    // of 2 idle pollers, ends the handler's thread afterwards: one thread created and destroyed per
-    // request (~20% of the members' CPU at 64 clients, measured when writes were synchronous too). Idle
-    // pollers above the minimum still exit after the CQ timeout.
+    // The synchronous handlers (Compact, Maintenance, Cluster) block until the leader answers. When all
+    // client calls were synchronous, gRPC's default of 2 idle pollers meant one thread created and
+    // destroyed per request under load (~20% of the members' CPU at 64 clients); kept for those calls.
+    // Idle pollers above the minimum still exit after the CQ timeout.
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
     builder.RegisterService(&maintenance_);
     builder.RegisterService(&cluster_);
@@ -648,7 +706,7 @@ class Server final : public EtcdApiServer {
   Handlers handlers_;
   PendingCalls pending_;
   ThreadPool blocking_;
-  AsyncWrites writes_;
+  AsyncCalls calls_;
   KvService kv_;
   MaintenanceService maintenance_;
   ClusterService cluster_;

@@ -153,6 +153,8 @@ class MemberImpl final : public Member {
                                   Deadline deadline) override;
   bool call_leader_async(const std::string& method, const std::string& body, Deadline deadline,
                          CallDone done) override;
+  bool call_leader_for_read_async(const mvcc::RangeOp& op, const std::string& method, const std::string& body,
+                                  Deadline deadline, CallDone done) override;
   Result<std::string> call_leader_for_read(const mvcc::RangeOp& op, const std::string& method,
                                            const std::string& body, Deadline deadline) override;
   void set_forward_handler(ForwardHandler handler) override;

@@ -403,6 +403,23 @@ Result<std::string> MemberImpl::call_leader_for_read(const mvcc::RangeOp& op, co
                      wire::encode_forwarded_read(wire::ForwardedRead{body, std::move(shares)}), deadline);
 }
 
+bool MemberImpl::call_leader_for_read_async(const mvcc::RangeOp& op, const std::string& method,
+                                            const std::string& body, Deadline deadline, CallDone done) {
+  const auto pub = published();
+  if (pub.leader == 0 || pub.leader == id_ || !transport_->forwards_on_stream(pub.leader)) return false;
+  auto shares = transport_->peer_has_feature(pub.leader, wire::kForwardedReadFeature)
+                    ? shares_for_forwarded_read(op)
+                    : std::vector<wire::GivenShare>{};
+  if (shares.empty()) {
+    forward_stream_->call_async(pub.leader, method, body, deadline, std::move(done));
+  } else {
+    forward_stream_->call_async(pub.leader, wire::kForwardedReadMethod,
+                                wire::encode_forwarded_read(wire::ForwardedRead{body, std::move(shares)}),
+                                deadline, std::move(done));
+  }
+  return true;
+}
+
 Result<std::string> MemberImpl::call_member(uint64_t leader, const std::string& method,
                                             const std::string& body, Deadline deadline) {
   if (transport_->forwards_on_stream(leader)) return forward_stream_->call(leader, method, body, deadline);

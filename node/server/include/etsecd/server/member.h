@@ -162,6 +162,9 @@ class Member {
   // call_leader for a linearizable read: when the leader takes them (wire::kForwardedReadFeature), this
   // member's own shares of the values `op` finds on its applied state ride along, as method
   // wire::kForwardedReadMethod; otherwise the same as call_leader(method, body, deadline).
+  // call_leader_for_read without blocking, as call_leader_async (false: use call_leader_for_read).
+  virtual bool call_leader_for_read_async(const mvcc::RangeOp& op, const std::string& method,
+                                          const std::string& body, Deadline deadline, CallDone done) = 0;
   virtual Result<std::string> call_leader_for_read(const mvcc::RangeOp& op, const std::string& method,
                                                    const std::string& body, Deadline deadline) = 0;
   // Installs the handler for forwarded requests (method names starting with "api."). `deadline` is the
