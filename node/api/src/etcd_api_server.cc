@@ -439,7 +439,10 @@ class AsyncCalls {
   void dispatch_range(const std::shared_ptr<ReadCall>& c) {
     if (c->call->answered()) return;
     const bool needs_leader = !c->req.serializable();
-    if (needs_leader && !h_.member().status().is_leader) {
+    // Forwarding reads this member's shares of what the range finds first (on this gRPC thread): only
+    // for one key, so a large range does not hold up the thread; larger ones forward from the pool.
+    const bool one_key = c->req.range_end().empty() || c->req.keys_only() || c->req.count_only();
+    if (needs_leader && one_key && !h_.member().status().is_leader) {
       const bool sent = h_.member().call_leader_for_read_async(
           proto::to_range_op(c->req), "api.KV.Range", c->req.SerializeAsString(), c->deadline,
           [this, c](Result<std::string> r) { forwarded_answer(c, std::move(r)); });
