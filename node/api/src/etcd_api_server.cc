@@ -373,46 +373,42 @@ class AsyncCalls {
   grpc::ServerUnaryReactor* serve_range(grpc::CallbackServerContext* ctx,
                                         const etcdserverpb::RangeRequest* req,
                                         etcdserverpb::RangeResponse* resp) {
-    auto* reactor = ctx->DefaultReactor();
     auto c = std::make_shared<ReadCall>();
-    c->deadline = deadline_of(ctx);
-    c->req = *req;  // as for writes
-    c->resp = resp;
-    c->reactor = reactor;
-    c->call = pending_.add(c->deadline, [reactor](const Error& e) { reactor->Finish(to_status(e)); });
-    if (!c->call) {
-      reactor->Finish(to_status(mvcc::make_error(server::kStopped)));
-      return reactor;
-    }
+    if (!admit(ctx, req, resp, *c)) return c->reactor;
     dispatch_range(c);
-    return reactor;
+    return c->reactor;
   }
 
   template <class Req, class Resp, class From, class Fill>
   grpc::ServerUnaryReactor* serve(grpc::CallbackServerContext* ctx, const char* method, const Req* req,
                                   Resp* resp, From from, Fill fill,
                                   Status (Handlers::*handler)(const Req&, Resp*, Deadline)) {
-    auto* reactor = ctx->DefaultReactor();
     auto c = std::make_shared<WriteCall<Req, Resp, From, Fill>>();
-    c->deadline = deadline_of(ctx);
-    c->req = *req;  // gRPC's copy is freed once the call is answered, which may precede a retry
-    c->resp = resp;
-    c->reactor = reactor;
     c->method = method;
     c->from = from;
     c->fill = fill;
     c->handler = handler;
-    // Registered last: from here on the sweeper or shutdown may answer the call, and gRPC free `req`.
-    c->call = pending_.add(c->deadline, [reactor](const Error& e) { reactor->Finish(to_status(e)); });
-    if (!c->call) {
-      reactor->Finish(to_status(mvcc::make_error(server::kStopped)));
-      return reactor;
-    }
+    if (!admit(ctx, req, resp, *c)) return c->reactor;
     dispatch(c);
-    return reactor;
+    return c->reactor;
   }
 
  private:
+  // Fills the call's common part and registers it; false when the server is stopping (then answered).
+  template <class Req, class Resp, class C>
+  bool admit(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp, C& c) {
+    c.reactor = ctx->DefaultReactor();
+    c.deadline = deadline_of(ctx);
+    c.req = *req;  // gRPC's copy is freed once the call is answered, which may precede a retry
+    c.resp = resp;
+    // Registered last: from here on the sweeper or shutdown may answer the call, and gRPC free `req`.
+    auto* reactor = c.reactor;
+    c.call = pending_.add(c.deadline, [reactor](const Error& e) { reactor->Finish(to_status(e)); });
+    if (c.call) return true;
+    reactor->Finish(to_status(mvcc::make_error(server::kStopped)));
+    return false;
+  }
+
   template <class Req, class Resp, class From, class Fill>
   struct WriteCall {
     Req req;
