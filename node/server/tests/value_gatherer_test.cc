@@ -94,6 +94,7 @@ class FakePeers final : public transport::PeerTransport {
   void queue_forwards(uint64_t, std::vector<std::string>) override {}
   bool forwards_on_stream(uint64_t) override { return false; }
   bool peer_has_feature(uint64_t, const std::string&) override { return false; }
+  bool raft_stream_open(uint64_t) override { return false; }
   Result<std::string> call(uint64_t, const std::string&, const std::string&) override {
     return make_error("transport.unreachable", "not used");
   }

@@ -1,5 +1,6 @@
-// gRPC implementation of PeerTransport. One sender thread per peer drains a bounded queue into a
-// long-lived client stream; the server side hands batches to the member's callbacks.
+// gRPC implementation of PeerTransport. Raft messages and forwarded frames travel on the members' own
+// Raft stream (stream_connection.h) when the peer announces one, else on a long-lived gRPC client
+// stream that one sender thread per peer feeds from a bounded queue. Calls, Hello and Join are gRPC.
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
@@ -17,6 +18,10 @@
 
 #include "etsecd/peer/peer.grpc.pb.h"
 #include "etsecd/transport/peer_transport.h"
+#include "stream_connection.h"
+#include "stream_listener.h"
+#include "stream_socket.h"
+#include "stream_tls.h"
 
 namespace etsecd::transport {
 namespace {
@@ -80,6 +85,7 @@ std::chrono::system_clock::time_point to_system_clock(std::chrono::steady_clock:
 class PeerService final : public peer::Peer::Service {
  public:
   PeerService(const Identity& self, const PeerHandler& handler) : self_(self), handler_(handler) {}
+  void set_stream_port(int port) { stream_port_ = port; }
 
   grpc::Status Hello(grpc::ServerContext*, const peer::HelloRequest* req,
                      peer::HelloResponse* resp) override {
@@ -88,6 +94,7 @@ class PeerService final : public peer::Peer::Service {
     resp->set_cluster_fingerprint(self_.cluster_fingerprint);
     resp->set_version(self_.version);
     resp->set_forwards_on_stream(true);
+    resp->set_raft_stream_port(static_cast<uint32_t>(stream_port_.load()));
     for (const auto& f : self_.features) resp->add_features(f);
     if (req->cluster_fingerprint() != self_.cluster_fingerprint) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -146,6 +153,7 @@ class PeerService final : public peer::Peer::Service {
  private:
   const Identity& self_;
   const PeerHandler& handler_;
+  std::atomic<int> stream_port_{0};
 };
 
 class GrpcPeerTransport;
@@ -169,6 +177,10 @@ class PeerSender {
     std::lock_guard lock(channel_mu_);
     return peer_forwards_;
   }
+  bool stream_open() {
+    std::lock_guard lock(mu_);
+    return stream_ != nullptr;
+  }
   bool has_feature(const std::string& feature) {
     std::lock_guard lock(channel_mu_);
     return std::find(peer_features_.begin(), peer_features_.end(), feature) != peer_features_.end();
@@ -185,6 +197,9 @@ class PeerSender {
   peer::RaftBatch new_batch() const;
   static void add_frames(peer::RaftBatch& batch, std::vector<std::string>& frames, bool forwards);
   void run();
+  // Carries the queue and later writes over the peer's Raft stream until it breaks or the sender stops.
+  // False if the stream could not be opened (the caller falls back to gRPC's).
+  bool run_stream();
   bool ensure_channel();
   void add_metadata(grpc::ClientContext& ctx) const;
 
@@ -206,12 +221,16 @@ class PeerSender {
   grpc::ClientWriter<peer::RaftBatch>* writer_ = nullptr;
   bool writing_ = false;
   bool broken_ = false;  // a write failed: the sender thread ends the stream and reconnects
+  // While set (guarded by mu_), writers write on the members' Raft stream themselves; the sender thread
+  // only flushes what the socket could not take at once.
+  std::shared_ptr<stream::StreamConnection> stream_;
 
   std::mutex channel_mu_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<peer::Peer::Stub> stub_;
   bool hello_ok_ = false;
   bool peer_forwards_ = false;              // the peer's latest Hello said forwards_on_stream
+  int peer_stream_port_ = 0;                // and announced this Raft stream port (0: none)
   std::vector<std::string> peer_features_;  // and announced these features
 
   std::thread thread_;
@@ -226,6 +245,7 @@ class GrpcPeerTransport final : public PeerTransport {
 
   Status start() {
     std::shared_ptr<grpc::ServerCredentials> server_creds;
+    std::shared_ptr<stream::TlsContexts> stream_tls;
     if (options_.insecure) {
       if (options_.tls)
         return make_error("transport.config", "--insecure-peer cannot be combined with peer TLS files");
@@ -245,6 +265,9 @@ class GrpcPeerTransport final : public PeerTransport {
       copts.pem_private_key = material->key;
       copts.pem_cert_chain = material->cert;
       client_creds_ = grpc::SslCredentials(copts);
+      auto contexts = stream::TlsContexts::make(material->cert, material->key, material->ca);
+      if (!contexts) return contexts.error();
+      stream_tls = *contexts;
     }
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options_.listen_address, server_creds, &bound_port_);
@@ -258,6 +281,30 @@ class GrpcPeerTransport final : public PeerTransport {
     if (!server_ || bound_port_ == 0) {
       return make_error("transport.listen", "cannot listen for peers on '" + options_.listen_address +
                                                 "' (address in use, or not host:port)");
+    }
+    stream_tls_ = stream_tls;
+    if (options_.raft_stream) {
+      stream::StreamListener::Options so;
+      so.host = stream::split_host_port(options_.listen_address).first;
+      so.ctx = stream_tls ? stream_tls->server() : nullptr;
+      so.self_id = options_.self.member_id;
+      so.fingerprint = options_.self.cluster_fingerprint;
+      so.max_frame_bytes = options_.max_message_bytes;
+      so.handshake_timeout = options_.call_timeout;
+      auto listener = stream::StreamListener::start(
+          std::move(so), [this](uint64_t from, stream::FrameKind kind, std::vector<std::string> payloads) {
+            if (kind == stream::FrameKind::kRaft) {
+              if (handler_.on_raft) handler_.on_raft(from, std::move(payloads));
+            } else if (handler_.on_forward) {
+              handler_.on_forward(from, std::move(payloads));
+            }
+          });
+      if (!listener) {
+        server_->Shutdown();
+        return listener.error();
+      }
+      stream_listener_ = std::move(*listener);
+      service_.set_stream_port(stream_listener_->port());
     }
     return Status::Ok();
   }
@@ -326,6 +373,11 @@ class GrpcPeerTransport final : public PeerTransport {
     return sender && sender->has_feature(feature);
   }
 
+  bool raft_stream_open(uint64_t peer) override {
+    auto sender = find(peer);
+    return sender && sender->stream_open();
+  }
+
   Result<std::string> call(uint64_t to, const std::string& method, const std::string& body) override {
     return call(to, method, body, std::chrono::steady_clock::now() + options_.call_timeout);
   }
@@ -363,6 +415,7 @@ class GrpcPeerTransport final : public PeerTransport {
     // before cancelling them: keep it short (it only lets in-flight unary calls, such as a share fetch,
     // finish). It was 2 s, which a SIGTERMed member spent after handing its leadership over.
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(250));
+    if (stream_listener_) stream_listener_->shutdown();
   }
 
   std::shared_ptr<PeerSender> find(uint64_t member_id) {
@@ -377,6 +430,7 @@ class GrpcPeerTransport final : public PeerTransport {
 
   const PeerTransportOptions& options() const { return options_; }
   std::shared_ptr<grpc::ChannelCredentials> client_creds() const { return client_creds_; }
+  SSL_CTX* stream_client_ctx() const { return stream_tls_ ? stream_tls_->client() : nullptr; }
 
  private:
   struct Entry {
@@ -390,6 +444,8 @@ class GrpcPeerTransport final : public PeerTransport {
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::ChannelCredentials> client_creds_;
   int bound_port_ = 0;
+  std::shared_ptr<stream::TlsContexts> stream_tls_;  // null with --insecure-peer
+  std::unique_ptr<stream::StreamListener> stream_listener_;
 
   std::mutex mu_;
   std::map<uint64_t, Entry> peers_;
@@ -402,7 +458,10 @@ void PeerSender::enqueue(std::vector<std::string> messages, bool forwards) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    if (queued_bytes_ + bytes > owner_.options().max_queued_bytes_per_peer) {
+    if (stream_) {
+      if (stream_->write(forwards ? stream::FrameKind::kForward : stream::FrameKind::kRaft, messages)) return;
+      stream_ = nullptr;  // broken: the sender thread reconnects when more comes
+    } else if (queued_bytes_ + bytes > owner_.options().max_queued_bytes_per_peer) {
       // Raft retransmits; an unbounded queue to a dead peer would only eat memory.
       queue_.clear();
       queued_bytes_ = 0;
@@ -435,16 +494,18 @@ void PeerSender::add_frames(peer::RaftBatch& batch, std::vector<std::string>& fr
 
 void PeerSender::write_or_enqueue(std::vector<std::string> frames, bool forwards) {
   grpc::ClientWriter<peer::RaftBatch>* writer = nullptr;
+  bool own_stream = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    if (writer_ && !writing_ && !broken_ && queue_.empty()) {
+    own_stream = stream_ != nullptr;
+    if (!own_stream && writer_ && !writing_ && !broken_ && queue_.empty()) {
       writing_ = true;
       writer = writer_;
     }
   }
   if (!writer) {
-    enqueue(std::move(frames), forwards);
+    enqueue(std::move(frames), forwards);  // on the members' own stream, that writes without blocking
     return;
   }
   peer::RaftBatch batch = new_batch();
@@ -464,6 +525,7 @@ void PeerSender::stop() {
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
     if (stream_ctx_) stream_ctx_->TryCancel();
+    if (stream_) stream_->close();
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
@@ -502,6 +564,7 @@ bool PeerSender::ensure_channel() {
   hello_ok_ = st.ok() && resp.cluster_fingerprint() == self.cluster_fingerprint && resp.member_id() == id_;
   if (hello_ok_) {
     peer_forwards_ = resp.forwards_on_stream();
+    peer_stream_port_ = static_cast<int>(resp.raft_stream_port());
     peer_features_.assign(resp.features().begin(), resp.features().end());
   }
   return hello_ok_;
@@ -582,6 +645,18 @@ void PeerSender::run() {
       continue;
     }
     backoff = std::chrono::milliseconds(50);
+    if (run_stream()) {
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+      }
+      {
+        std::lock_guard lock(channel_mu_);
+        hello_ok_ = false;  // the peer may have been replaced
+      }
+      owner_.report_unreachable(id_);
+      continue;
+    }
 
     grpc::ClientContext ctx;
     add_metadata(ctx);
@@ -633,6 +708,43 @@ void PeerSender::run() {
     }
     owner_.report_unreachable(id_);
   }
+}
+
+bool PeerSender::run_stream() {
+  int port = 0;
+  {
+    std::lock_guard lock(channel_mu_);
+    port = peer_stream_port_;
+  }
+  if (port == 0 || !owner_.options().raft_stream) return false;
+  const auto& self = owner_.options().self;
+  auto conn = stream::StreamConnection::open(
+      stream::split_host_port(address_).first, std::to_string(port), owner_.stream_client_ctx(),
+      stream::Preamble{self.member_id, id_, self.cluster_fingerprint}, owner_.options().call_timeout,
+      owner_.options().max_queued_bytes_per_peer);
+  if (!conn) return false;
+  std::shared_ptr<stream::StreamConnection> open(std::move(*conn));
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return true;
+    bool ok = true;
+    for (; !queue_.empty() && ok; queue_.pop_front()) {
+      const auto& q = queue_.front();
+      ok = open->write(q.forwards ? stream::FrameKind::kForward : stream::FrameKind::kRaft, q.frames);
+    }
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (!ok) return true;
+    stream_ = open;
+  }
+  while (open->flush(std::chrono::milliseconds(100))) {
+    std::lock_guard lock(mu_);
+    if (stopping_) break;
+  }
+  std::lock_guard lock(mu_);
+  if (stream_ == open) stream_ = nullptr;
+  open->close();
+  return true;
 }
 
 }  // namespace

@@ -40,6 +40,9 @@ struct PeerTransportOptions {
   size_t max_queued_bytes_per_peer = 64 << 20;  // beyond this, sends are dropped and reported
   size_t max_message_bytes = 64 << 20;
   std::chrono::milliseconds call_timeout{5000};
+  // Listen for, announce and open the members' own Raft stream (docs/architecture.md). False: Raft
+  // messages and forwarded frames go over gRPC only, as members before the stream did.
+  bool raft_stream = true;
 };
 
 // Callbacks into the member. They run on transport threads: implementations hand work to the member's
@@ -85,6 +88,8 @@ class PeerTransport {
   virtual bool forwards_on_stream(uint64_t peer) = 0;
   // Whether `peer` announced `feature` (Identity::features) in its latest Hello; false while not yet known.
   virtual bool peer_has_feature(uint64_t peer, const std::string& feature) = 0;
+  // Whether Raft messages to `peer` currently travel on the members' own stream (not gRPC's).
+  virtual bool raft_stream_open(uint64_t peer) = 0;
 
   // A blocking request/response call to one peer with the configured timeout. Errors: transport.unreachable,
   // transport.refused (fingerprint or identity mismatch), transport.remote (the handler's error message).
