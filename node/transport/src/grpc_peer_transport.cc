@@ -85,6 +85,7 @@ std::chrono::system_clock::time_point to_system_clock(std::chrono::steady_clock:
 class PeerService final : public peer::Peer::Service {
  public:
   PeerService(const Identity& self, const PeerHandler& handler) : self_(self), handler_(handler) {}
+  // Set before the server starts, so every Hello sees it.
   void set_stream_port(int port) { stream_port_ = port; }
 
   grpc::Status Hello(grpc::ServerContext*, const peer::HelloRequest* req,
@@ -94,7 +95,7 @@ class PeerService final : public peer::Peer::Service {
     resp->set_cluster_fingerprint(self_.cluster_fingerprint);
     resp->set_version(self_.version);
     resp->set_forwards_on_stream(true);
-    resp->set_raft_stream_port(static_cast<uint32_t>(stream_port_.load()));
+    resp->set_raft_stream_port(static_cast<uint32_t>(stream_port_));
     for (const auto& f : self_.features) resp->add_features(f);
     if (req->cluster_fingerprint() != self_.cluster_fingerprint) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -153,7 +154,7 @@ class PeerService final : public peer::Peer::Service {
  private:
   const Identity& self_;
   const PeerHandler& handler_;
-  std::atomic<int> stream_port_{0};
+  int stream_port_ = 0;
 };
 
 class GrpcPeerTransport;
@@ -269,20 +270,9 @@ class GrpcPeerTransport final : public PeerTransport {
       if (!contexts) return contexts.error();
       stream_tls = *contexts;
     }
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort(options_.listen_address, server_creds, &bound_port_);
-    builder.RegisterService(&service_);
-    // Raft streams park a thread each and forwarded batches wait for their commit: with gRPC's default of
-    // 2 idle pollers, every call that found no idle thread would create one and end it afterwards.
-    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
-    builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
-    builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
-    server_ = builder.BuildAndStart();
-    if (!server_ || bound_port_ == 0) {
-      return make_error("transport.listen", "cannot listen for peers on '" + options_.listen_address +
-                                                "' (address in use, or not host:port)");
-    }
     stream_tls_ = stream_tls;
+    // The stream listener comes first, so that no Hello ever announces port 0 for it: a peer that got
+    // one would stay on gRPC's stream until that stream breaks.
     if (options_.raft_stream) {
       stream::StreamListener::Options so;
       so.host = stream::split_host_port(options_.listen_address).first;
@@ -299,12 +289,23 @@ class GrpcPeerTransport final : public PeerTransport {
               handler_.on_forward(from, std::move(payloads));
             }
           });
-      if (!listener) {
-        server_->Shutdown();
-        return listener.error();
-      }
+      if (!listener) return listener.error();
       stream_listener_ = std::move(*listener);
       service_.set_stream_port(stream_listener_->port());
+    }
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(options_.listen_address, server_creds, &bound_port_);
+    builder.RegisterService(&service_);
+    // Raft streams park a thread each and forwarded batches wait for their commit: with gRPC's default of
+    // 2 idle pollers, every call that found no idle thread would create one and end it afterwards.
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+    builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
+    server_ = builder.BuildAndStart();
+    if (!server_ || bound_port_ == 0) {
+      stream_listener_.reset();
+      return make_error("transport.listen", "cannot listen for peers on '" + options_.listen_address +
+                                                "' (address in use, or not host:port)");
     }
     return Status::Ok();
   }
