@@ -5,6 +5,12 @@
 //	kvload -endpoints=https://127.0.0.1:2379 -cacert=ca.pem -cert=c.pem -key=c-key.pem \
 //	       -op=put -clients=64 -total=20000 -value-size=256
 //
+// With -rate the load is open-loop like `etcdctl check perf`: one generator hands out at most -rate
+// operations per second (a missed slot is lost, not made up) to -clients workers, so a slow server or
+// a starved client shows as lost throughput. -timeline prints, per second of the run, how many
+// operations started and their latencies, and the slowest operations with their start times: that
+// tells a slow first second (connection set-up) from a slow steady state.
+//
 // Output: human lines, then one machine-readable line per run:
 //
 //	RESULT op=put clients=64 total=20000 errors=0 seconds=3.2 ops_per_s=6250.0 p50_ms=9.1 p99_ms=21.3
@@ -89,6 +95,8 @@ func main() {
 	prefix := flag.String("prefix", "/kvload/", "key prefix")
 	history := flag.String("history", "", "write a lincheck history (JSON lines) here")
 	timeout := flag.Duration("timeout", 5*time.Second, "per-operation timeout")
+	rate := flag.Int("rate", 0, "open loop: at most this many operations per second in all (0: closed loop)")
+	timeline := flag.Bool("timeline", false, "print latencies per second of the run and the slowest operations")
 	flag.Parse()
 
 	if *history != "" {
@@ -138,6 +146,12 @@ func main() {
 	}
 	start := time.Now()
 	var issued, errors int64
+	var slots chan struct{}
+	if *rate > 0 {
+		slots = make(chan struct{}, *clients)
+		go generate(slots, *rate, *total, *duration, start)
+	}
+	starts := make([][]time.Duration, *clients)
 	lat := make([][]time.Duration, *clients)
 	var errMu sync.Mutex
 	errKinds := map[string]int{}
@@ -150,7 +164,11 @@ func main() {
 			c := cs[w%len(cs)]
 			rng := rand.New(rand.NewSource(int64(w) + time.Now().UnixNano()))
 			for seq := 0; ; seq++ {
-				if *duration > 0 {
+				if slots != nil {
+					if _, ok := <-slots; !ok {
+						return
+					}
+				} else if *duration > 0 {
 					if time.Since(start) > *duration {
 						return
 					}
@@ -211,6 +229,7 @@ func main() {
 				} else {
 					rec.Status = "ok"
 					lat[w] = append(lat[w], d)
+					starts[w] = append(starts[w], t0.Sub(start))
 				}
 				// A read that got no answer changed nothing and constrains nothing: leave it out, so the
 				// checker does not have to place it. Writes with no answer stay, as "unknown".
@@ -238,6 +257,9 @@ func main() {
 	fmt.Printf("RESULT op=%s clients=%d total=%d errors=%d seconds=%.3f ops_per_s=%.1f p50_ms=%.3f p99_ms=%.3f\n",
 		*op, *clients, len(all), errors, elapsed, float64(len(all))/elapsed, percentile(all, 0.5), percentile(all, 0.99))
 
+	if *timeline {
+		printTimeline(starts, lat)
+	}
 	for msg, n := range errKinds {
 		fmt.Fprintf(os.Stderr, "kvload: %d x %s\n", n, msg)
 	}
@@ -257,5 +279,61 @@ func main() {
 	}
 	if errors > 0 && *history == "" {
 		os.Exit(1)
+	}
+}
+
+// generate hands out one slot per 1/rate seconds, like golang.org/x/time/rate with a burst of 1 (what
+// `etcdctl check perf` uses): a slot not taken in time is lost. It stops after `total` slots, or after
+// `duration` when that is set, and then closes slots.
+func generate(slots chan<- struct{}, rate, total int, duration time.Duration, start time.Time) {
+	defer close(slots)
+	interval := time.Second / time.Duration(rate)
+	next := start
+	for n := 0; duration > 0 || n < total; n++ {
+		now := time.Now()
+		if duration > 0 && now.Sub(start) >= duration {
+			return
+		}
+		if wait := next.Sub(now); wait > 0 {
+			time.Sleep(wait)
+		} else if -wait > interval {
+			next = now // late by more than one slot: those slots are gone
+		}
+		next = next.Add(interval)
+		slots <- struct{}{}
+	}
+}
+
+// printTimeline prints, for each second of the run, the operations that started in it and their
+// latencies, then the five slowest operations with their start times.
+func printTimeline(starts, lats [][]time.Duration) {
+	type op struct{ start, lat time.Duration }
+	var ops []op
+	perSecond := map[int][]time.Duration{}
+	last := 0
+	for w := range starts {
+		for i, st := range starts[w] {
+			ops = append(ops, op{st, lats[w][i]})
+			s := int(st / time.Second)
+			perSecond[s] = append(perSecond[s], lats[w][i])
+			if s > last {
+				last = s
+			}
+		}
+	}
+	for s := 0; s <= last; s++ {
+		l := perSecond[s]
+		if len(l) == 0 {
+			fmt.Printf("second %3d: no operations started\n", s)
+			continue
+		}
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+		fmt.Printf("second %3d: %5d started, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", s, len(l),
+			percentile(l, 0.5), percentile(l, 0.99), percentile(l, 1))
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].lat > ops[j].lat })
+	for i := 0; i < 5 && i < len(ops); i++ {
+		fmt.Printf("slowest %d: started at %.3f s, took %.3f ms\n", i+1, ops[i].start.Seconds(),
+			float64(ops[i].lat.Microseconds())/1000)
 	}
 }
