@@ -96,6 +96,9 @@ def test_paused_leader_is_replaced_and_rejoins(cluster):
     check_all_acked(c, w.acked)
     assert old.metric("etsecd_server_has_leader") == 1  # the old leader rejoined and follows someone
     assert sum(1 for m in c.members if m.metric("etsecd_server_is_leader") == 1) == 1
+    # Operators see the change: the first leader and its successor, counted and logged.
+    assert (new.metric('etsecd_events_total{kind="leader_changes"}') or 0) >= 2
+    assert '"msg":"leader changed"' in new.log_text()
 
 
 def test_full_cluster_restart_keeps_data(cluster):

@@ -311,6 +311,14 @@ void MemberImpl::handle_ready(raft::Ready& rd) {
     // Requests forwarded to a member that no longer leads get no answer from its new role.
     if (known_leader_ != 0 && known_leader_ != id_)
       forward_stream_->fail(known_leader_, mvcc::make_error(kLeaderChanged));
+    // Operators look for leader churn first when latency jumps (etcd logs "elected leader" and counts
+    // etcd_server_leader_changes_seen_total); 0 means this member knows of no leader right now.
+    if (rd.soft_state->leader != 0) {
+      logger().info(
+          "leader changed",
+          {{"leader", rd.soft_state->leader}, {"previous", known_leader_}, {"term", node_->status().term}});
+      if (metrics_.count) metrics_.count("leader_changes", 1);
+    }
     known_leader_ = rd.soft_state->leader;
   }
   if (rd.soft_state && rd.soft_state->role != raft::Role::kLeader) {
